@@ -1,0 +1,61 @@
+"""The one shape every API error takes: {"error": {"code", "message", "details"}}."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest, JsonResponse
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+
+class ServiceUnavailable(exceptions.APIException):
+    """A dependency (Triton, Qdrant, Redis, PostgreSQL) is down: 503 with the reason, never a hang."""
+
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_code = "service_unavailable"
+    default_detail = "A service Semantik depends on is unavailable."
+
+
+class Conflict(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "conflict"
+    default_detail = "The resource is busy."
+
+
+def _message(detail: Any) -> str:
+    if isinstance(detail, dict):
+        for key, value in detail.items():
+            inner = _message(value)
+            return inner if key in {"detail", "non_field_errors"} else f"{key}: {inner}"
+        return "Invalid input."
+    if isinstance(detail, list):
+        return _message(detail[0]) if detail else "Invalid input."
+    return str(detail)
+
+
+def _code(exc: exceptions.APIException) -> str:
+    codes = exc.get_codes()
+    if isinstance(codes, str):
+        return codes
+    return "invalid" if isinstance(exc, exceptions.ValidationError) else exc.default_code
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    response = drf_exception_handler(exc, context)
+    if response is None or not isinstance(exc, exceptions.APIException):
+        return response
+    body: dict[str, Any] = {"code": _code(exc), "message": _message(exc.detail)}
+    if isinstance(exc, exceptions.ValidationError):
+        body["details"] = exc.detail
+    response.data = {"error": body}
+    return response
+
+
+def error_response(code: str, message: str, http_status: int) -> JsonResponse:
+    return JsonResponse({"error": {"code": code, "message": message}}, status=http_status)
+
+
+def not_found(request: HttpRequest, rest: str = "") -> JsonResponse:
+    return error_response("not_found", f"No API endpoint at {request.path}", 404)

@@ -1,0 +1,42 @@
+"""The `semantik` command: `run` the whole stack, `manage` Django, `export` a model."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="semantik", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("run", help="start the embedded stack and serve the UI, API and worker")
+    run.add_argument("--host", default=os.environ.get("SEMANTIK_HOST", "127.0.0.1"))
+    run.add_argument("--port", type=int, default=int(os.environ.get("SEMANTIK_PORT", "8080")))
+    run.add_argument(
+        "--no-worker", action="store_true", help="serve only; a separate Celery worker runs the tasks"
+    )
+    manage = commands.add_parser(
+        "manage", help="a Django management command, with the embedded stack started"
+    )
+    manage.add_argument("args", nargs=argparse.REMAINDER)
+    args = parser.parse_args(argv)
+
+    logging.basicConfig(
+        level=os.environ.get("LOG_LEVEL", "INFO").upper(),
+        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
+    )
+    if args.command == "run":
+        from semantik.stack.runner import RunOptions
+        from semantik.stack.runner import run as run_stack
+
+        run_stack(RunOptions(host=args.host, port=args.port, with_worker=not args.no_worker))
+    elif args.command == "manage":
+        from semantik.stack.runner import manage
+
+        manage(args.args)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

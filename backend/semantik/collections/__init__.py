@@ -1,0 +1,1 @@
+"""Collections: a named set of documents embedded with one model and searched together."""

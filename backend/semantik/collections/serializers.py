@@ -1,0 +1,66 @@
+"""Collection request and response shapes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from rest_framework import serializers
+
+from semantik.collections.models import Collection
+from semantik.inference.base import ModelNotFound
+from semantik.inference.runtime import model_info
+
+# Two tokens of the model's window are taken by the [CLS]/[SEP] style markers.
+SPECIAL_TOKENS = 2
+
+
+class CollectionCreateSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=128, trim_whitespace=True)
+    description = serializers.CharField(required=False, allow_blank=True, default="")
+    embedding_model = serializers.CharField(required=False)
+    chunk_size = serializers.IntegerField(required=False, min_value=16)
+    chunk_overlap = serializers.IntegerField(required=False, min_value=0)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        try:
+            model = model_info(attrs.get("embedding_model") or settings.DEFAULT_EMBEDDING_MODEL)
+        except ModelNotFound as exc:
+            raise serializers.ValidationError({"embedding_model": [str(exc)]}) from exc
+        limit = model.max_length - SPECIAL_TOKENS
+        chunk_size = attrs.get("chunk_size") or min(settings.DEFAULT_CHUNK_SIZE, limit)
+        if chunk_size > limit:
+            raise serializers.ValidationError(
+                {"chunk_size": [f"{model.name} reads at most {limit} tokens per chunk; got {chunk_size}."]}
+            )
+        overlap = attrs.get("chunk_overlap")
+        if overlap is None:
+            overlap = min(settings.DEFAULT_CHUNK_OVERLAP, chunk_size // 4)
+        if overlap >= chunk_size:
+            raise serializers.ValidationError({"chunk_overlap": ["must be smaller than chunk_size."]})
+        return {**attrs, "model": model, "chunk_size": chunk_size, "chunk_overlap": overlap}
+
+
+class CollectionSerializer(serializers.ModelSerializer):
+    document_count = serializers.IntegerField(read_only=True, default=0)
+    failed_document_count = serializers.IntegerField(read_only=True, default=0)
+    chunk_count = serializers.IntegerField(read_only=True, default=0)
+
+    class Meta:
+        model = Collection
+        fields = [
+            "id",
+            "name",
+            "description",
+            "embedding_model",
+            "vector_dimension",
+            "chunk_size",
+            "chunk_overlap",
+            "status",
+            "document_count",
+            "failed_document_count",
+            "chunk_count",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields

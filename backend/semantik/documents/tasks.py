@@ -1,0 +1,12 @@
+"""Celery tasks for ingestion: thin wrappers that load an operation by id and call a service."""
+
+from __future__ import annotations
+
+from celery import Task, shared_task
+
+from semantik.documents.services import source_index
+
+
+@shared_task(bind=True, name="semantik.index_source", acks_late=True)
+def index_source(self: Task, operation_id: str) -> None:
+    source_index(operation_id, task_id=self.request.id or "")

@@ -1,0 +1,78 @@
+"""Typed readers for settings that come from the environment (or from Docker secrets files)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+class SettingError(ValueError):
+    """A setting in the environment is present but cannot be understood."""
+
+
+def get_str(name: str, default: str = "") -> str:
+    """The variable `name`, or the contents of the file named by `name_FILE`, or `default`.
+
+    The `_FILE` form is how Docker and Kubernetes hand secrets over without putting them in the
+    environment, where they would show up in `ps` and crash reports.
+    """
+    file_name = os.environ.get(f"{name}_FILE")
+    if file_name:
+        try:
+            return Path(file_name).read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise SettingError(f"{name}_FILE points at {file_name!r}, which cannot be read: {exc}") from exc
+    return os.environ.get(name, default)
+
+
+def get_bool(name: str, default: bool = False) -> bool:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    value = raw.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise SettingError(f"{name}={raw!r} is not a boolean (use true/false, 1/0, yes/no, on/off)")
+
+
+def get_int(name: str, default: int, minimum: int | None = None) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError as exc:
+        raise SettingError(f"{name}={raw!r} is not an integer") from exc
+    if minimum is not None and value < minimum:
+        raise SettingError(f"{name}={value} is below its minimum of {minimum}")
+    return value
+
+
+def get_float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise SettingError(f"{name}={raw!r} is not a number") from exc
+
+
+def get_list(name: str, default: list[str] | None = None, separator: str = ",") -> list[str]:
+    raw = os.environ.get(name)
+    if raw is None:
+        return list(default or [])
+    return [item.strip() for item in raw.split(separator) if item.strip()]
+
+
+def get_paths(name: str, default: list[Path]) -> list[Path]:
+    """Several filesystem paths, separated by the OS path separator (':' on Linux) like PATH."""
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    return [Path(part).expanduser() for part in raw.split(os.pathsep) if part.strip()]

@@ -1,0 +1,1 @@
+"""Health: readiness of every service Semantik depends on."""

@@ -1,0 +1,121 @@
+"""The exported models in a model repository, described by each model's semantik.json."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from semantik.inference.base import ModelNotFound
+
+DEFAULT_SOURCE = "sentence-transformers/all-MiniLM-L6-v2"
+DEFAULT_MODEL = "all-minilm-l6-v2"
+
+METADATA_FILE = "semantik.json"
+TOKENIZER_FILE = "tokenizer.json"
+TRITON_CONFIG_FILE = "config.pbtxt"
+# Triton serves numbered versions; an export always writes version 1 and replaces it whole.
+MODEL_VERSION = "1"
+ONNX_FILE = "model.onnx"
+METADATA_FORMAT = 1
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """One exported embedding model as recorded in its semantik.json."""
+
+    name: str
+    dimension: int
+    max_length: int
+    pooling: str
+    precision: str
+    target: str
+    source: str
+    path: Path
+    normalize: bool = True
+    query_prefix: str | None = None
+    document_prefix: str | None = None
+    onnx_sha256: str | None = None
+    max_batch_size: int = 64
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def onnx_path(self) -> Path:
+        return self.path / MODEL_VERSION / ONNX_FILE
+
+    @property
+    def tokenizer_path(self) -> Path:
+        return self.path / TOKENIZER_FILE
+
+    def to_json(self) -> dict[str, Any]:
+        """The semantik.json document; the path is where the file lies, so it is not stored."""
+        data = asdict(self)
+        del data["path"]
+        extra = data.pop("extra")
+        return {"format": METADATA_FORMAT, **data, **extra}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any], path: Path) -> ModelInfo:
+        known = {f for f in cls.__dataclass_fields__ if f not in ("path", "extra")}
+        missing = {
+            "name",
+            "dimension",
+            "max_length",
+            "pooling",
+            "precision",
+            "target",
+            "source",
+        } - data.keys()
+        if missing:
+            raise ModelNotFound(
+                f"{path / METADATA_FILE} lacks {', '.join(sorted(missing))}; re-export the model"
+            )
+        extra = {k: v for k, v in data.items() if k not in known and k != "format"}
+        return cls(path=path, extra=extra, **{k: v for k, v in data.items() if k in known})
+
+
+def load_model_info(model_dir: Path) -> ModelInfo:
+    """Read `<model_dir>/semantik.json`, raising ModelNotFound with the fix when it is missing."""
+    model_dir = Path(model_dir)
+    metadata = model_dir / METADATA_FILE
+    try:
+        data = json.loads(metadata.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ModelNotFound(
+            f"{model_dir} holds no exported model ({METADATA_FILE} is missing); "
+            "export one with `python scripts/export_model.py` (or `make models`)"
+        ) from None
+    except json.JSONDecodeError as exc:
+        raise ModelNotFound(f"{metadata} is not valid JSON ({exc}); re-export the model") from None
+    return ModelInfo.from_json(data, model_dir)
+
+
+def write_model_info(info: ModelInfo) -> None:
+    path = info.path / METADATA_FILE
+    path.write_text(json.dumps(info.to_json(), indent=2, sort_keys=False) + "\n", encoding="utf-8")
+
+
+def list_models(repository: Path) -> list[ModelInfo]:
+    """Every exported model in the repository, by name; folders without semantik.json are skipped."""
+    repository = Path(repository)
+    if not repository.is_dir():
+        return []
+    models = []
+    for child in sorted(repository.iterdir()):
+        # Hidden folders are exports in progress (see export.py); they are not models yet.
+        if child.name.startswith(".") or not (child / METADATA_FILE).is_file():
+            continue
+        models.append(load_model_info(child))
+    return models
+
+
+def find_model(repository: Path, name: str) -> ModelInfo:
+    model_dir = Path(repository) / name
+    if not (model_dir / METADATA_FILE).is_file():
+        available = ", ".join(m.name for m in list_models(repository)) or "none"
+        raise ModelNotFound(
+            f"model '{name}' is not exported in {repository} (available: {available}); "
+            f"export it with `python scripts/export_model.py SOURCE --name {name}`"
+        )
+    return load_model_info(model_dir)

@@ -1,0 +1,153 @@
+"""Operation state changes. Each one is saved first, then announced to the owner's sockets."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any, TypedDict
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.utils import timezone
+
+from semantik.api import Conflict
+from semantik.collections.models import Collection
+from semantik.operations.models import Operation
+from semantik.realtime.events import EventType, publish
+
+logger = logging.getLogger(__name__)
+
+# Progress events are throttled: a folder of 10,000 tiny files must not send 10,000 events.
+PROGRESS_EVENT_INTERVAL_S = 0.5
+
+WRITE_TYPES = {t.value for t in Operation.Type}
+
+
+class OperationState(TypedDict):
+    id: str
+    collection_id: str
+    type: str
+    status: str
+    files_total: int
+    files_processed: int
+    files_skipped: int
+    files_failed: int
+    chunks_written: int
+    current_file: str
+    error: str
+    created_at: str
+    started_at: str | None
+    finished_at: str | None
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if value else None
+
+
+def operation_state(operation: Operation) -> OperationState:
+    return {
+        "id": str(operation.id),
+        "collection_id": str(operation.collection_id),
+        "type": operation.type,
+        "status": operation.status,
+        "files_total": operation.files_total,
+        "files_processed": operation.files_processed,
+        "files_skipped": operation.files_skipped,
+        "files_failed": operation.files_failed,
+        "chunks_written": operation.chunks_written,
+        "current_file": operation.current_file,
+        "error": operation.error,
+        "created_at": operation.created_at.isoformat(),
+        "started_at": _iso(operation.started_at),
+        "finished_at": _iso(operation.finished_at),
+    }
+
+
+def _announce(operation: Operation, event_type: EventType) -> None:
+    publish(operation.user_id, event_type, dict(operation_state(operation)))
+
+
+def operation_create(
+    *, collection: Collection, user: AbstractBaseUser | None, type: str, params: dict[str, Any]
+) -> Operation:
+    """Queue an operation; a collection runs one write operation at a time (else 409)."""
+    with transaction.atomic():
+        # Locking the collection row serialises concurrent requests for the same collection.
+        Collection.objects.select_for_update().get(pk=collection.pk)
+        active = (
+            Operation.objects.filter(collection=collection, type__in=WRITE_TYPES)
+            .exclude(status__in=Operation.FINAL_STATUSES)
+            .first()
+        )
+        if active is not None:
+            raise Conflict(
+                f"Collection {collection.name!r} is busy with {active.type} operation {active.id}; "
+                "wait for it to finish."
+            )
+        return Operation.objects.create(collection=collection, user=user, type=type, params=params)
+
+
+def operation_start(operation_id: str, task_id: str = "") -> Operation | None:
+    """Move a pending operation to processing; None if it already ended (a redelivered task)."""
+    with transaction.atomic():
+        operation = (
+            Operation.objects.select_for_update().select_related("collection").filter(pk=operation_id).first()
+        )
+        if operation is None:
+            # Its collection was deleted while the task waited in the queue.
+            logger.info("Operation %s no longer exists; nothing to do", operation_id)
+            return None
+        if operation.is_final:
+            return None
+        now = timezone.now()
+        resumed = operation.status == Operation.Status.PROCESSING
+        operation.status = Operation.Status.PROCESSING
+        operation.started_at = operation.started_at or now
+        operation.heartbeat_at = now
+        operation.task_id = task_id or operation.task_id
+        operation.save(update_fields=["status", "started_at", "heartbeat_at", "task_id"])
+    if not resumed:
+        _announce(operation, "operation.started")
+    return operation
+
+
+class ProgressRecorder:
+    """Saves an operation's counters and heartbeat, and sends throttled progress events."""
+
+    COUNTER_FIELDS = ["files_total", "files_processed", "files_skipped", "files_failed", "chunks_written"]
+
+    def __init__(self, operation: Operation) -> None:
+        self.operation = operation
+        self._last_event = 0.0
+
+    def update(self, *, force: bool = False, **changes: Any) -> None:
+        for name, value in changes.items():
+            setattr(self.operation, name, value)
+        self.operation.heartbeat_at = timezone.now()
+        self.operation.save(update_fields=[*self.COUNTER_FIELDS, "current_file", "heartbeat_at"])
+        now = time.monotonic()
+        if force or now - self._last_event >= PROGRESS_EVENT_INTERVAL_S:
+            self._last_event = now
+            _announce(self.operation, "operation.progress")
+
+    def add(self, **increments: int) -> None:
+        self.update(**{name: getattr(self.operation, name) + step for name, step in increments.items()})
+
+
+def _finish(operation: Operation, status: str, error: str, event_type: EventType) -> Operation:
+    operation.status = status
+    operation.error = error
+    operation.current_file = ""
+    operation.finished_at = timezone.now()
+    operation.heartbeat_at = operation.finished_at
+    operation.save()
+    _announce(operation, event_type)
+    return operation
+
+
+def operation_complete(operation: Operation) -> Operation:
+    return _finish(operation, Operation.Status.COMPLETED, "", "operation.completed")
+
+
+def operation_fail(operation: Operation, error: str) -> Operation:
+    return _finish(operation, Operation.Status.FAILED, error, "operation.failed")

@@ -1,0 +1,1 @@
+"""Realtime: the WebSocket at /api/v2/ws and the typed events workers send through it."""

@@ -1,0 +1,44 @@
+"""WebSocket authentication: a JWT access token carried in the Sec-WebSocket-Protocol header.
+
+Browsers cannot set an Authorization header on a WebSocket, and a token in the URL ends up in
+access logs. The client offers two subprotocols, `bearer` and the token itself; the server
+answers with `bearer`, so the token is never echoed back.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from channels.db import database_sync_to_async
+from channels.middleware import BaseMiddleware
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AnonymousUser
+from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.tokens import AccessToken
+
+SUBPROTOCOL = "bearer"
+
+
+def token_from_subprotocols(subprotocols: list[str]) -> str | None:
+    if SUBPROTOCOL not in subprotocols:
+        return None
+    candidates = [p for p in subprotocols if p != SUBPROTOCOL]
+    return candidates[0] if candidates else None
+
+
+@database_sync_to_async
+def _user_for_token(raw: str) -> Any:
+    try:
+        token = AccessToken(raw)  # type: ignore[arg-type]
+    except TokenError:
+        return AnonymousUser()
+    User = get_user_model()
+    user = User.objects.filter(pk=token.get("user_id"), is_active=True).first()
+    return user or AnonymousUser()
+
+
+class JWTSubprotocolAuthMiddleware(BaseMiddleware):
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> Any:
+        raw = token_from_subprotocols(list(scope.get("subprotocols") or []))
+        scope = dict(scope, user=await _user_for_token(raw) if raw else AnonymousUser())
+        return await super().__call__(scope, receive, send)

@@ -1,0 +1,1 @@
+"""Search: embedding the query once per model and ranking chunks across collections."""

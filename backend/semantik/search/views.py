@@ -1,0 +1,21 @@
+"""POST /api/v2/search."""
+
+from __future__ import annotations
+
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from semantik.search.serializers import SearchRequestSerializer
+from semantik.search.services import search
+
+
+class SearchView(APIView):
+    def post(self, request: Request) -> Response:
+        body = SearchRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        results = search(
+            user=request.user, query=data["query"], collection_ids=data["collections"], k=data["k"]
+        )
+        return Response({"query": data["query"], "results": results})

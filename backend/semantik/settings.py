@@ -1,0 +1,211 @@
+"""Every Semantik setting, read from the environment with safe development defaults."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+from semantik.database_url import parse_database_url
+from semantik.env import SettingError, get_bool, get_float, get_int, get_list, get_paths, get_str
+
+BASE_DIR = Path(__file__).resolve().parent
+PROJECT_ROOT = BASE_DIR.parent.parent
+
+DEBUG = get_bool("DEBUG", default=True)
+DATA_DIR = Path(get_str("DATA_DIR", str(PROJECT_ROOT / "data"))).expanduser().resolve()
+LOG_LEVEL = get_str("LOG_LEVEL", "INFO").upper()
+
+
+def _secret_key() -> str:
+    key = get_str("SECRET_KEY")
+    if key:
+        return key
+    if not DEBUG:
+        raise SettingError("SECRET_KEY (or SECRET_KEY_FILE) must be set when DEBUG is off")
+    # Development: one random key per data directory, so tokens survive a restart but no
+    # well-known key ever signs anything.
+    key_file = DATA_DIR / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(50)
+    key_file.write_text(key)
+    key_file.chmod(0o600)
+    return key
+
+
+SECRET_KEY = _secret_key()
+JWT_SIGNING_KEY = get_str("JWT_SIGNING_KEY") or SECRET_KEY
+ALLOWED_HOSTS = get_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"])
+CSRF_TRUSTED_ORIGINS = get_list("CSRF_TRUSTED_ORIGINS", ["http://127.0.0.1:8080", "http://localhost:8080"])
+
+# Services. Each is given by URL; `semantik run` starts an embedded twin for any that is missing
+# and sets the variable before this module is read.
+DATABASE_URL = get_str("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/semantik")
+REDIS_URL = get_str("REDIS_URL", "redis://127.0.0.1:6379/0")
+TRITON_URL = get_str("TRITON_URL", "127.0.0.1:8001")
+QDRANT_URL = get_str("QDRANT_URL") or None
+QDRANT_API_KEY = get_str("QDRANT_API_KEY") or None
+QDRANT_PATH = Path(get_str("QDRANT_PATH", str(DATA_DIR / "qdrant"))).expanduser()
+
+DOCUMENT_PATH = [p.resolve() for p in get_paths("DOCUMENT_PATH", [DATA_DIR / "documents"])]
+MODEL_REPOSITORY = Path(get_str("MODEL_REPOSITORY", str(PROJECT_ROOT / "model_repository"))).expanduser()
+DEFAULT_EMBEDDING_MODEL = get_str("DEFAULT_EMBEDDING_MODEL", "all-minilm-l6-v2")
+# "triton" sends every embedding over gRPC; "onnx" runs the same ONNX file in-process, for
+# machines where no tritonserver binary runs.
+INFERENCE_BACKEND = get_str("INFERENCE_BACKEND", "triton")
+TRITON_TIMEOUT_S = get_float("TRITON_TIMEOUT_S", 30.0)
+EMBED_BATCH_SIZE = get_int("EMBED_BATCH_SIZE", 32, minimum=1)
+
+DEFAULT_CHUNK_SIZE = get_int("DEFAULT_CHUNK_SIZE", 200, minimum=16)
+DEFAULT_CHUNK_OVERLAP = get_int("DEFAULT_CHUNK_OVERLAP", 32, minimum=0)
+MAX_FILE_BYTES = get_int("MAX_FILE_BYTES", 50 * 1024 * 1024, minimum=1)
+
+SEMANTIK_ADMIN_USERNAME = get_str("SEMANTIK_ADMIN_USERNAME", "admin")
+SEMANTIK_ADMIN_PASSWORD = get_str("SEMANTIK_ADMIN_PASSWORD")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "rest_framework_simplejwt",
+    "channels",
+    "django_celery_results",
+    "semantik.accounts",
+    "semantik.collections",
+    "semantik.documents",
+    "semantik.operations",
+    "semantik.search",
+    "semantik.realtime",
+    "semantik.health",
+    "semantik.web",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "semantik.urls"
+ASGI_APPLICATION = "semantik.asgi.application"
+WSGI_APPLICATION = None
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# Persistent connections stay off by default: under ASGI each request may run on another thread.
+DATABASES = {
+    "default": parse_database_url(DATABASE_URL, conn_max_age=get_int("DATABASE_CONN_MAX_AGE", 0, minimum=0))
+}
+# A password kept out of the URL, e.g. a Docker secret: DATABASE_PASSWORD_FILE=/run/secrets/db_password.
+if get_str("DATABASE_PASSWORD"):
+    DATABASES["default"]["PASSWORD"] = get_str("DATABASE_PASSWORD")
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = DATA_DIR / "static"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True
+
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "semantik",
+        "TIMEOUT": 300,
+    }
+}
+
+CHANNEL_LAYERS = {
+    "default": {
+        "BACKEND": "channels_redis.core.RedisChannelLayer",
+        "CONFIG": {"hosts": [REDIS_URL], "prefix": "semantik:asgi", "capacity": 1000, "expiry": 60},
+    }
+}
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework_simplejwt.authentication.JWTAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "EXCEPTION_HANDLER": "semantik.api.exception_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+if DEBUG:
+    REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"].append("rest_framework.renderers.BrowsableAPIRenderer")
+
+SIMPLE_JWT = {
+    "ACCESS_TOKEN_LIFETIME": timedelta(minutes=get_int("JWT_ACCESS_MINUTES", 15, minimum=1)),
+    "REFRESH_TOKEN_LIFETIME": timedelta(days=get_int("JWT_REFRESH_DAYS", 7, minimum=1)),
+    "SIGNING_KEY": JWT_SIGNING_KEY,
+    "ALGORITHM": "HS256",
+    "AUTH_HEADER_TYPES": ("Bearer",),
+    "UPDATE_LAST_LOGIN": True,
+}
+
+CELERY_BROKER_URL = REDIS_URL
+CELERY_RESULT_BACKEND = "django-db"
+CELERY_RESULT_EXTENDED = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_TRACK_STARTED = True
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Long ingestion tasks outlive Redis' default 1 h visibility timeout; without a longer one a
+# healthy task would be handed to a second worker while the first is still running it.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": get_int("CELERY_VISIBILITY_TIMEOUT", 6 * 3600)}
+CELERY_TASK_ALWAYS_EAGER = get_bool("CELERY_TASK_ALWAYS_EAGER", False)
+CELERY_WORKER_CONCURRENCY = get_int("CELERY_WORKER_CONCURRENCY", 2, minimum=1)
+
+# Operations whose heartbeat is older than this are considered abandoned by a dead worker.
+OPERATION_STALE_AFTER_S = get_int("OPERATION_STALE_AFTER_S", 300, minimum=10)
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"console": {"format": "%(asctime)s %(levelname)-7s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "console"}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        "httpx": {"level": "WARNING"},
+    },
+}

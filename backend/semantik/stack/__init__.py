@@ -1,0 +1,1 @@
+"""The embedded service stack: PostgreSQL, Valkey and Triton as child processes for development and tests."""

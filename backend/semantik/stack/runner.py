@@ -1,0 +1,161 @@
+"""`semantik run`: start whatever services are not given by URL, then serve web and worker in one process."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+logger = logging.getLogger("semantik.run")
+
+DEFAULT_MODEL = "all-minilm-l6-v2"
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    host: str
+    port: int
+    with_worker: bool
+
+
+def _data_dir() -> Path:
+    from semantik.env import get_str
+
+    default = Path(__file__).resolve().parents[3] / "data"
+    path = Path(get_str("DATA_DIR", str(default))).expanduser().resolve()
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+@contextlib.contextmanager
+def embedded_services(data_dir: Path) -> Iterator[None]:
+    """Start the embedded twin of each service whose URL is not set, and stop them in reverse order."""
+    with contextlib.ExitStack() as stack:
+        if not os.environ.get("DATABASE_URL"):
+            from semantik.stack.postgres import EmbeddedPostgres
+
+            postgres = stack.enter_context(EmbeddedPostgres(data_dir / "postgres"))
+            os.environ["DATABASE_URL"] = postgres.url
+            logger.info("PostgreSQL (embedded) at %s", postgres.url)
+        if not os.environ.get("REDIS_URL"):
+            from semantik.stack.valkey import EmbeddedValkey
+
+            valkey = stack.enter_context(EmbeddedValkey(data_dir / "valkey"))
+            os.environ["REDIS_URL"] = valkey.url
+            logger.info("Valkey (embedded) at %s", valkey.url)
+        backend = os.environ.get("INFERENCE_BACKEND", "triton")
+        if backend == "triton" and not os.environ.get("TRITON_URL"):
+            stack.enter_context(_embedded_triton(data_dir))
+        yield
+
+
+@contextlib.contextmanager
+def _embedded_triton(data_dir: Path) -> Iterator[None]:
+    from semantik.env import get_str
+    from semantik.inference.models import list_models
+    from semantik.inference.server import TritonServer
+    from semantik.stack.ports import remembered_port
+
+    repository = Path(
+        get_str("MODEL_REPOSITORY", str(Path(__file__).resolve().parents[3] / "model_repository"))
+    )
+    models = [m.name for m in list_models(repository)]
+    if not models:
+        raise SystemExit(f"No exported model in {repository}: run `make models` first.")
+    state = data_dir / "triton"
+    state.mkdir(exist_ok=True)
+    server = TritonServer(
+        repository,
+        http_port=remembered_port(state / "http.port"),
+        grpc_port=remembered_port(state / "grpc.port"),
+        metrics_port=remembered_port(state / "metrics.port"),
+        log_path=data_dir / "logs" / "triton.log",
+        models=models,
+    )
+    (data_dir / "logs").mkdir(exist_ok=True)
+    server.start()
+    try:
+        os.environ["TRITON_URL"] = server.grpc_url
+        logger.info("Triton (embedded, CPU) at %s serving %s", server.grpc_url, ", ".join(models))
+        yield
+    finally:
+        server.stop()
+
+
+def _prepare_django() -> None:
+    import django
+    from django.core.management import call_command
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "semantik.settings")
+    django.setup()
+    call_command("migrate", interactive=False, verbosity=0)
+    call_command("collectstatic", interactive=False, verbosity=0)
+    call_command("ensure_admin")
+
+
+@contextlib.contextmanager
+def celery_worker_thread() -> Iterator[None]:
+    """The Celery worker as threads of this process: the embedded Qdrant admits one process only."""
+    from django.conf import settings
+
+    from semantik.celery import app
+
+    worker = app.WorkController(
+        pool_cls="threads",
+        concurrency=settings.CELERY_WORKER_CONCURRENCY,
+        loglevel=settings.LOG_LEVEL,
+        hostname=f"semantik-embedded@{os.uname().nodename}",
+        without_mingle=True,
+        without_gossip=True,
+    )
+    thread = threading.Thread(target=worker.start, name="celery-worker", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        worker.stop(in_sighandler=False)
+        thread.join(timeout=30)
+
+
+def run(options: RunOptions) -> None:
+    import uvicorn
+
+    data_dir = _data_dir()
+    os.environ.setdefault("DATA_DIR", str(data_dir))
+    with embedded_services(data_dir):
+        _prepare_django()
+        with contextlib.ExitStack() as stack:
+            if options.with_worker:
+                stack.enter_context(celery_worker_thread())
+            from semantik.vectors import reset_vector_store
+
+            stack.callback(reset_vector_store)
+            logger.info(
+                "Semantik is serving on http://%s:%d (Ctrl-C stops everything)", options.host, options.port
+            )
+            # uvicorn handles SIGINT/SIGTERM in the main thread and returns; the ExitStacks then
+            # stop the worker, Triton, Valkey and PostgreSQL in that order.
+            uvicorn.run(
+                "semantik.asgi:application",
+                host=options.host,
+                port=options.port,
+                log_level=os.environ.get("LOG_LEVEL", "info").lower(),
+                lifespan="off",
+            )
+
+
+def manage(arguments: list[str]) -> None:
+    """Run a Django management command against the same (embedded or given) services as `run`."""
+    from django.core.management import execute_from_command_line
+
+    data_dir = _data_dir()
+    os.environ.setdefault("DATA_DIR", str(data_dir))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "semantik.settings")
+    # Management commands need PostgreSQL and Redis, not Triton.
+    os.environ.setdefault("INFERENCE_BACKEND", "onnx")
+    with embedded_services(data_dir):
+        execute_from_command_line(["semantik manage", *arguments])

@@ -1,0 +1,1 @@
+"""Pytest plugins and fixtures that start real components for the test suite."""

@@ -1,0 +1,131 @@
+"""The vector store interface every Qdrant adapter implements, its data types and its errors."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol, TypeVar, runtime_checkable
+
+import numpy as np
+
+# Vector names inside a Qdrant collection. The sparse one is declared at creation (empty until the
+# keyword index fills it) because a server cannot add a new sparse vector to an existing collection.
+DENSE_VECTOR = "dense"
+SPARSE_VECTOR = "sparse"
+
+# Payload fields that filters use, so they get keyword indexes where the engine has them.
+INDEXED_FIELDS = ("document_id", "source_id", "path")
+
+_T = TypeVar("_T")
+
+
+class VectorStoreError(Exception):
+    """The vector store refused or failed an operation."""
+
+
+class VectorStoreUnavailable(VectorStoreError):
+    """The vector store cannot be reached or opened (server down, data directory held by another process)."""
+
+
+class CollectionNotFound(VectorStoreError):
+    """The named vector collection does not exist."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"vector collection {name!r} does not exist")
+        self.name = name
+
+
+@dataclass(frozen=True)
+class ChunkPoint:
+    """One chunk's embedding and the payload search results show.
+
+    Payload keys the app writes: document_id (uuid str), source_id, path, chunk_index, text,
+    start, end, mime_type, mtime.
+    """
+
+    id: str
+    vector: Sequence[float] | np.ndarray
+    payload: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class VectorHit:
+    id: str
+    score: float
+    payload: dict[str, Any]
+
+
+@runtime_checkable
+class VectorStore(Protocol):
+    """Qdrant collections of chunk embeddings, whichever engine holds them.
+
+    Every adapter is safe to share between threads, and behaves the same: the test suite in
+    tests/vectors/test_stores.py runs against each of them.
+    """
+
+    def create_collection(self, name: str, dimension: int) -> None:
+        """Create `name` (cosine distance, dense vector "dense", sparse "sparse", payload indexes).
+
+        Does nothing if it exists with this dimension; raises VectorStoreError if it exists with
+        another one.
+        """
+        ...
+
+    def collection_exists(self, name: str) -> bool: ...
+
+    def drop_collection(self, name: str) -> None:
+        """Delete `name` and its points; does nothing if it does not exist."""
+        ...
+
+    def upsert(self, name: str, points: Sequence[ChunkPoint]) -> None:
+        """Insert or overwrite points by id; durable when it returns. Batches internally."""
+        ...
+
+    def delete_documents(self, name: str, document_ids: Sequence[str]) -> None:
+        """Delete every point of these documents; does nothing on a missing collection."""
+        ...
+
+    def delete_source(self, name: str, source_id: str) -> None:
+        """Delete every point of this source; does nothing on a missing collection."""
+        ...
+
+    def search(
+        self,
+        name: str,
+        vector: Sequence[float] | np.ndarray,
+        limit: int,
+        document_ids: Sequence[str] | None = None,
+    ) -> list[VectorHit]:
+        """The `limit` nearest points, best first, scored by cosine similarity.
+
+        `document_ids` restricts the search to those documents (an empty list finds nothing).
+        """
+        ...
+
+    def count(self, name: str, document_id: str | None = None) -> int:
+        """Exact number of points, of one document or of the whole collection."""
+        ...
+
+    def point_ids(self, name: str, document_id: str | None = None) -> set[str]:
+        """Every point id, of one document or of the whole collection."""
+        ...
+
+    def ping(self) -> None:
+        """Return if the store is usable; raise VectorStoreUnavailable saying why not."""
+        ...
+
+    def close(self) -> None: ...
+
+
+def as_float_list(vector: Sequence[float] | np.ndarray) -> list[float]:
+    """A plain list of floats: what both Qdrant bindings accept without surprises."""
+    if isinstance(vector, np.ndarray):
+        if vector.ndim != 1:
+            raise ValueError(f"expected a 1-D vector, got shape {vector.shape}")
+        return list(vector.astype(float, copy=False).tolist())
+    return [float(x) for x in vector]
+
+
+def batched(items: Sequence[_T], size: int) -> Iterator[Sequence[_T]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]

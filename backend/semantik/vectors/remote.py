@@ -1,0 +1,227 @@
+"""The vector store on qdrant-client: a Qdrant server in production, qdrant-client's local mode in CI."""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import httpx
+import numpy as np
+from qdrant_client import QdrantClient, models
+from qdrant_client.http.exceptions import ResponseHandlingException, UnexpectedResponse
+
+from semantik.vectors.base import (
+    DENSE_VECTOR,
+    INDEXED_FIELDS,
+    SPARSE_VECTOR,
+    ChunkPoint,
+    CollectionNotFound,
+    VectorHit,
+    VectorStoreError,
+    VectorStoreUnavailable,
+    as_float_list,
+    batched,
+)
+
+
+class QdrantClientVectorStore:
+    """Collections in whatever a QdrantClient points at: a server, or local mode (memory or a path).
+
+    Local mode is plain Python state (SQLite with a path) and not thread-safe, so its calls are
+    serialized here; server calls run concurrently. Local mode searches by brute force and
+    ignores payload indexes, so it serves tests, not production.
+    """
+
+    _UPSERT_BATCH = 256
+    _SCROLL_PAGE = 1024
+
+    def __init__(self, client: QdrantClient) -> None:
+        self._client = client
+        options = client.init_options
+        self._local = options.get("location") == ":memory:" or options.get("path") is not None
+        self._guard: contextlib.AbstractContextManager[Any] = (
+            threading.RLock() if self._local else contextlib.nullcontext()
+        )
+        where = options.get("url") or options.get("location") or options.get("host") or options.get("path")
+        self._where = (
+            f"qdrant-client local mode ({where})" if self._local else f"the Qdrant server at {where}"
+        )
+
+    @classmethod
+    def from_url(cls, url: str, api_key: str | None = None, timeout: int = 10) -> QdrantClientVectorStore:
+        # No compatibility check: it would contact the server while the app starts; ping() does.
+        return cls(QdrantClient(url=url, api_key=api_key, timeout=timeout, check_compatibility=False))
+
+    @classmethod
+    def local(cls, path: str | Path = ":memory:") -> QdrantClientVectorStore:
+        if str(path) == ":memory:":
+            return cls(QdrantClient(location=":memory:", force_disable_check_same_thread=True))
+        try:
+            # The SQLite same-thread check is off because every call here is serialized by a lock.
+            client = QdrantClient(path=str(path), force_disable_check_same_thread=True)
+        except RuntimeError as exc:  # "Storage folder … is already accessed by another instance"
+            raise VectorStoreUnavailable(
+                f"the Qdrant local-mode directory {path} is already open in another process or client: {exc}"
+            ) from exc
+        return cls(client)
+
+    def create_collection(self, name: str, dimension: int) -> None:
+        if dimension < 1:
+            raise ValueError(f"dimension must be positive, got {dimension}")
+        with self._guard, self._errors(name):
+            if not self._client.collection_exists(name):
+                try:
+                    self._client.create_collection(
+                        name,
+                        vectors_config={
+                            DENSE_VECTOR: models.VectorParams(size=dimension, distance=models.Distance.COSINE)
+                        },
+                        sparse_vectors_config={
+                            SPARSE_VECTOR: models.SparseVectorParams(modifier=models.Modifier.IDF)
+                        },
+                    )
+                except (UnexpectedResponse, ValueError):
+                    if not self._client.collection_exists(name):
+                        raise
+                    # Another process created it between the check and the create: fine.
+            info = self._client.get_collection(name)
+            vectors = info.config.params.vectors
+            existing = vectors.get(DENSE_VECTOR) if isinstance(vectors, dict) else None
+            if existing is None or existing.size != dimension:
+                raise VectorStoreError(
+                    f"vector collection {name!r} already exists with another configuration: {vectors}"
+                )
+            if not self._local:  # local mode ignores payload indexes and warns about them
+                for field in INDEXED_FIELDS:
+                    if field not in info.payload_schema:
+                        self._client.create_payload_index(
+                            name, field, models.PayloadSchemaType.KEYWORD, wait=True
+                        )
+
+    def collection_exists(self, name: str) -> bool:
+        with self._guard, self._errors(name):
+            return self._client.collection_exists(name)
+
+    def drop_collection(self, name: str) -> None:
+        with contextlib.suppress(CollectionNotFound), self._guard, self._errors(name):
+            self._client.delete_collection(name)
+
+    def upsert(self, name: str, points: Sequence[ChunkPoint]) -> None:
+        with self._guard, self._errors(name):
+            if not points and not self._client.collection_exists(name):
+                raise CollectionNotFound(name)
+            for batch in batched(points, self._UPSERT_BATCH):
+                self._client.upsert(
+                    name,
+                    points=[
+                        models.PointStruct(
+                            id=p.id, vector={DENSE_VECTOR: as_float_list(p.vector)}, payload=dict(p.payload)
+                        )
+                        for p in batch
+                    ],
+                    wait=True,
+                )
+
+    def delete_documents(self, name: str, document_ids: Sequence[str]) -> None:
+        if document_ids:
+            self._delete_matching(name, _field_filter("document_id", list(document_ids)))
+
+    def delete_source(self, name: str, source_id: str) -> None:
+        self._delete_matching(name, _field_filter("source_id", source_id))
+
+    def search(
+        self,
+        name: str,
+        vector: Sequence[float] | np.ndarray,
+        limit: int,
+        document_ids: Sequence[str] | None = None,
+    ) -> list[VectorHit]:
+        if limit < 1:
+            raise ValueError(f"limit must be positive, got {limit}")
+        with self._guard, self._errors(name):
+            if document_ids is not None and not document_ids:
+                if not self._client.collection_exists(name):
+                    raise CollectionNotFound(name)
+                return []
+            response = self._client.query_points(
+                name,
+                query=as_float_list(vector),
+                using=DENSE_VECTOR,
+                limit=limit,
+                query_filter=None
+                if document_ids is None
+                else _field_filter("document_id", list(document_ids)),
+                with_payload=True,
+                with_vectors=False,
+            )
+        return [
+            VectorHit(id=str(p.id), score=float(p.score), payload=dict(p.payload or {}))
+            for p in response.points
+        ]
+
+    def count(self, name: str, document_id: str | None = None) -> int:
+        with self._guard, self._errors(name):
+            return self._client.count(name, count_filter=_document_filter(document_id), exact=True).count
+
+    def point_ids(self, name: str, document_id: str | None = None) -> set[str]:
+        ids: set[str] = set()
+        offset: Any = None
+        with self._guard, self._errors(name):
+            while True:
+                records, offset = self._client.scroll(
+                    name,
+                    scroll_filter=_document_filter(document_id),
+                    limit=self._SCROLL_PAGE,
+                    offset=offset,
+                    with_payload=False,
+                    with_vectors=False,
+                )
+                ids.update(str(record.id) for record in records)
+                if offset is None:
+                    return ids
+
+    def ping(self) -> None:
+        with self._guard, self._errors(""):
+            self._client.get_collections()
+
+    def close(self) -> None:
+        with self._guard:
+            self._client.close()
+
+    def _delete_matching(self, name: str, selection: models.Filter) -> None:
+        with contextlib.suppress(CollectionNotFound), self._guard, self._errors(name):
+            self._client.delete(name, points_selector=models.FilterSelector(filter=selection), wait=True)
+
+    @contextlib.contextmanager
+    def _errors(self, name: str) -> Iterator[None]:
+        try:
+            yield
+        except VectorStoreError:
+            raise
+        except UnexpectedResponse as exc:
+            if exc.status_code == 404 and name:
+                raise CollectionNotFound(name) from exc
+            if exc.status_code is not None and exc.status_code >= 500:
+                raise VectorStoreUnavailable(f"{self._where} failed: {exc}") from exc
+            raise VectorStoreError(f"{self._where} refused an operation on {name!r}: {exc}") from exc
+        except (ResponseHandlingException, httpx.TransportError) as exc:
+            raise VectorStoreUnavailable(f"{self._where} is unreachable: {exc}") from exc
+        except ValueError as exc:
+            # Local mode reports everything, a missing collection included, as ValueError.
+            if name and str(exc) == f"Collection {name} not found":
+                raise CollectionNotFound(name) from exc
+            raise VectorStoreError(f"{self._where} refused an operation on {name!r}: {exc}") from exc
+
+
+def _field_filter(field: str, value: str | list[str]) -> models.Filter:
+    match: models.MatchAny | models.MatchValue = (
+        models.MatchAny(any=value) if isinstance(value, list) else models.MatchValue(value=value)
+    )
+    return models.Filter(must=[models.FieldCondition(key=field, match=match)])
+
+
+def _document_filter(document_id: str | None) -> models.Filter | None:
+    return None if document_id is None else _field_filter("document_id", document_id)

@@ -1,0 +1,138 @@
+"""Fixtures shared by the whole suite: users, API clients, a live ASGI server, a Celery worker."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis
+import uvicorn
+from celery.contrib.testing.worker import start_worker
+from django.conf import settings
+from rest_framework.test import APIClient
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from semantik.celery import app as celery_app
+from semantik.inference.runtime import reset_embedders
+from semantik.stack.ports import find_free_port
+from semantik.vectors import reset_vector_store
+
+pytest_plugins = ["semantik.testing.triton"]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _clean_test_redis() -> None:
+    """Messages left by an earlier, interrupted run must not reach this run's worker."""
+    redis.Redis.from_url(settings.REDIS_URL).flushdb()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_adapters(tmp_path: Path, settings) -> Iterator[None]:  # type: ignore[no-untyped-def]
+    """Each test gets its own embedded Qdrant and re-reads inference settings."""
+    settings.QDRANT_PATH = tmp_path / "qdrant"
+    reset_vector_store()
+    reset_embedders()
+    yield
+    reset_vector_store()
+    reset_embedders()
+
+
+@pytest.fixture
+def documents_root(settings, tmp_path: Path) -> Path:  # type: ignore[no-untyped-def]
+    root = tmp_path / "documents"
+    root.mkdir()
+    settings.DOCUMENT_PATH = [root.resolve()]
+    return root.resolve()
+
+
+@pytest.fixture
+def make_user(django_user_model):  # type: ignore[no-untyped-def]
+    def make(username: str = "alice", password: str = "correct horse battery staple"):  # type: ignore[no-untyped-def]
+        return django_user_model.objects.create_user(username=username, password=password)
+
+    return make
+
+
+@pytest.fixture
+def user(make_user):  # type: ignore[no-untyped-def]
+    return make_user()
+
+
+def access_token_for(user) -> str:  # type: ignore[no-untyped-def]
+    return str(RefreshToken.for_user(user).access_token)
+
+
+@pytest.fixture
+def client_for():  # type: ignore[no-untyped-def]
+    def make(user) -> APIClient:  # type: ignore[no-untyped-def]
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {access_token_for(user)}")
+        return client
+
+    return make
+
+
+@pytest.fixture
+def api(client_for, user) -> APIClient:  # type: ignore[no-untyped-def]
+    return client_for(user)
+
+
+@pytest.fixture
+def triton(triton_server, settings):  # type: ignore[no-untyped-def]
+    """Point Semantik at the session's real Triton server."""
+    settings.INFERENCE_BACKEND = "triton"
+    settings.TRITON_URL = triton_server.grpc_url
+    reset_embedders()
+    return triton_server
+
+
+@pytest.fixture
+def celery_worker(transactional_db) -> Iterator[object]:  # type: ignore[no-untyped-def]
+    """A real Celery worker consuming from the real Redis broker, in a thread of this process.
+
+    In-process because the embedded Qdrant can be opened by one process only, exactly as in
+    `semantik run`.
+    """
+    celery_app.control.purge()
+    with start_worker(
+        celery_app, pool="threads", concurrency=2, perform_ping_check=False, loglevel="WARNING"
+    ) as worker:
+        yield worker
+
+
+class LiveServer:
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.url = f"http://127.0.0.1:{port}"
+        self.ws_url = f"ws://127.0.0.1:{port}"
+
+
+@pytest.fixture
+def live_server_asgi(transactional_db) -> Iterator[LiveServer]:  # type: ignore[no-untyped-def]
+    """The real ASGI application served by uvicorn on a free loopback port."""
+    from semantik.asgi import application
+
+    port = find_free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(application, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    )
+    thread = threading.Thread(target=server.run, name="uvicorn", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.02)
+    yield LiveServer(port)
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture
+def models(model_repository, settings) -> Path:  # type: ignore[no-untyped-def]
+    """The exported default model, where Semantik looks for models."""
+    settings.MODEL_REPOSITORY = model_repository
+    return model_repository

@@ -1,0 +1,45 @@
+"""Walking a source folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from semantik.documents.scanning import scan
+
+
+def test_scan_finds_supported_files_recursively_and_skips_hidden_ones(tmp_path: Path) -> None:
+    (tmp_path / "sub").mkdir()
+    (tmp_path / ".hidden").mkdir()
+    (tmp_path / "a.txt").write_text("a")
+    (tmp_path / "sub" / "b.md").write_text("b")
+    (tmp_path / "sub" / "c.html").write_text("<p>c</p>")
+    (tmp_path / "image.png").write_bytes(b"\x89PNG")
+    (tmp_path / ".secret.txt").write_text("x")
+    (tmp_path / ".hidden" / "d.txt").write_text("d")
+    found = [f.relative_path for f in scan(tmp_path, [tmp_path])]
+    assert found == ["a.txt", "sub/b.md", "sub/c.html"]
+
+
+def test_scan_skips_file_symlinks_that_lead_outside_the_roots(tmp_path: Path) -> None:
+    root = tmp_path / "root"
+    root.mkdir()
+    (tmp_path / "outside.txt").write_text("secret")
+    (root / "inside.txt").write_text("fine")
+    (root / "escape.txt").symlink_to(tmp_path / "outside.txt")
+    (root / "alias.txt").symlink_to(root / "inside.txt")
+    found = [f.relative_path for f in scan(root, [root])]
+    assert found == ["alias.txt", "inside.txt"]
+
+
+def test_scan_survives_a_directory_symlink_loop(tmp_path: Path) -> None:
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "loop").symlink_to(tmp_path)
+    (tmp_path / "a" / "x.txt").write_text("x")
+    assert [f.relative_path for f in scan(tmp_path, [tmp_path])] == ["a/x.txt"]
+
+
+def test_scan_records_size_and_mtime(tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text("hello")
+    (scanned,) = scan(tmp_path, [tmp_path])
+    assert scanned.size == 5
+    assert scanned.mtime == (tmp_path / "a.txt").stat().st_mtime

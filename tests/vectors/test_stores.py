@@ -1,0 +1,413 @@
+"""Every vector store adapter behaves the same: one suite, run against each of them."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from semantik.vectors import get_vector_store, open_vector_store, reset_vector_store
+from semantik.vectors.base import (
+    ChunkPoint,
+    CollectionNotFound,
+    VectorStore,
+    VectorStoreError,
+    VectorStoreUnavailable,
+)
+from semantik.vectors.edge import EdgeVectorStore
+from semantik.vectors.naming import collection_name, point_id
+from semantik.vectors.remote import QdrantClientVectorStore
+
+DIM = 8
+COLLECTION_ID = uuid.UUID("7d1c2f4e-0a9b-4c3d-8e5f-6a7b8c9d0e1f")
+NAME = collection_name(COLLECTION_ID)
+
+# edge: the embedded engine; local-*: the server adapter on qdrant-client's local mode.
+ADAPTERS = ["edge", "local-memory", "local-path"]
+PERSISTENT = ["edge", "local-path"]
+
+Opener = Callable[[], VectorStore]
+
+
+def open_store(kind: str, where: Path) -> VectorStore:
+    if kind == "edge":
+        return EdgeVectorStore(where / "edge")
+    if kind == "local-memory":
+        return QdrantClientVectorStore.local(":memory:")
+    return QdrantClientVectorStore.local(where / "local")
+
+
+@pytest.fixture(params=ADAPTERS)
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[VectorStore]:
+    opened = open_store(request.param, tmp_path)
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def collection(store: VectorStore) -> str:
+    store.create_collection(NAME, DIM)
+    return NAME
+
+
+def vector(seed: int) -> np.ndarray:
+    return np.random.default_rng(seed).standard_normal(DIM).astype(np.float32)
+
+
+def chunks(
+    document_id: str, count: int, source_id: str = "source-1", first_seed: int = 0
+) -> list[ChunkPoint]:
+    return [
+        ChunkPoint(
+            id=point_id(COLLECTION_ID, document_id, index),
+            vector=vector(first_seed + index),
+            payload={
+                "document_id": document_id,
+                "source_id": source_id,
+                "path": f"{source_id}/{document_id}.txt",
+                "chunk_index": index,
+                "text": f"chunk {index} of {document_id}",
+                "start": index * 100,
+                "end": index * 100 + 99,
+                "mime_type": "text/plain",
+                "mtime": 1_700_000_000.5,
+            },
+        )
+        for index in range(count)
+    ]
+
+
+def ids_of(points: list[ChunkPoint]) -> set[str]:
+    return {p.id for p in points}
+
+
+def new_document() -> str:
+    return str(uuid.uuid4())
+
+
+def test_every_adapter_implements_the_interface(store: VectorStore) -> None:
+    assert isinstance(store, VectorStore)
+
+
+def test_create_collection_is_idempotent(store: VectorStore) -> None:
+    assert not store.collection_exists(NAME)
+    store.create_collection(NAME, DIM)
+    store.create_collection(NAME, DIM)
+    assert store.collection_exists(NAME)
+    assert store.count(NAME) == 0
+
+
+def test_create_collection_refuses_another_dimension_for_an_existing_name(store: VectorStore) -> None:
+    store.create_collection(NAME, DIM)
+    with pytest.raises(VectorStoreError):
+        store.create_collection(NAME, DIM * 2)
+
+
+def test_search_finds_the_nearest_point_first_with_its_payload(store: VectorStore, collection: str) -> None:
+    points = chunks(new_document(), 20)
+    store.upsert(collection, points)
+
+    hits = store.search(collection, points[7].vector, limit=5)
+
+    assert [h.id for h in hits][:1] == [points[7].id]
+    assert hits[0].score == pytest.approx(1.0, abs=1e-5)
+    assert hits[0].payload == points[7].payload
+    assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+    assert len(hits) == 5
+
+
+def test_search_scores_are_cosine_similarities(store: VectorStore, collection: str) -> None:
+    points = chunks(new_document(), 12)
+    store.upsert(collection, points)
+    query = vector(1000) * 3.5  # scale must not matter to cosine
+
+    hits = store.search(collection, query, limit=len(points))
+
+    def cosine(a: np.ndarray, b: np.ndarray) -> float:
+        return float(a @ b / (np.linalg.norm(a) * np.linalg.norm(b)))
+
+    expected = sorted(((cosine(query, np.asarray(p.vector)), p.id) for p in points), reverse=True)
+    assert [h.id for h in hits] == [point for _, point in expected]
+    assert [h.score for h in hits] == pytest.approx([score for score, _ in expected], abs=1e-5)
+
+
+def test_search_accepts_plain_lists_of_floats(store: VectorStore, collection: str) -> None:
+    points = chunks(new_document(), 3)
+    store.upsert(collection, [ChunkPoint(p.id, [float(x) for x in p.vector], p.payload) for p in points])
+    assert store.search(collection, list(points[1].vector), limit=1)[0].id == points[1].id
+
+
+def test_upserting_the_same_ids_again_overwrites_instead_of_duplicating(
+    store: VectorStore, collection: str
+) -> None:
+    document = new_document()
+    first = chunks(document, 10)
+    store.upsert(collection, first)
+    retried = [ChunkPoint(p.id, p.vector, {**p.payload, "text": "retried"}) for p in first]
+
+    store.upsert(collection, retried)
+
+    assert store.count(collection) == 10
+    assert store.point_ids(collection) == ids_of(first)
+    assert {h.payload["text"] for h in store.search(collection, first[0].vector, limit=10)} == {"retried"}
+
+
+def test_upsert_of_more_points_than_one_batch_stores_them_all(store: VectorStore, collection: str) -> None:
+    points = chunks(new_document(), 1100)  # more than one upsert batch and one scroll page
+    store.upsert(collection, points)
+    assert store.count(collection) == 1100
+    assert store.point_ids(collection) == ids_of(points)
+
+
+def test_delete_documents_removes_exactly_those_documents(store: VectorStore, collection: str) -> None:
+    documents = [new_document() for _ in range(3)]
+    by_document = {d: chunks(d, 4, first_seed=10 * i) for i, d in enumerate(documents)}
+    for points in by_document.values():
+        store.upsert(collection, points)
+
+    store.delete_documents(collection, documents[:2])
+
+    assert store.point_ids(collection) == ids_of(by_document[documents[2]])
+    assert store.count(collection, documents[0]) == 0
+    store.delete_documents(collection, [])
+    assert store.count(collection) == 4
+
+
+def test_delete_source_removes_exactly_that_source(store: VectorStore, collection: str) -> None:
+    kept = chunks(new_document(), 3, source_id="kept")
+    removed = chunks(new_document(), 5, source_id="removed", first_seed=50)
+    store.upsert(collection, kept + removed)
+
+    store.delete_source(collection, "removed")
+
+    assert store.point_ids(collection) == ids_of(kept)
+
+
+def test_deleting_from_a_missing_collection_does_nothing(store: VectorStore) -> None:
+    store.delete_documents("sk_missing_g1", [new_document()])
+    store.delete_source("sk_missing_g1", "source-1")
+    assert not store.collection_exists("sk_missing_g1")
+
+
+def test_search_filtered_by_documents_only_returns_their_chunks(store: VectorStore, collection: str) -> None:
+    wanted, other = new_document(), new_document()
+    store.upsert(collection, chunks(wanted, 5) + chunks(other, 5, first_seed=100))
+    query = chunks(other, 1, first_seed=100)[0].vector  # nearest point overall is in `other`
+
+    hits = store.search(collection, query, limit=10, document_ids=[wanted])
+
+    assert len(hits) == 5
+    assert {h.payload["document_id"] for h in hits} == {wanted}
+    assert store.search(collection, query, limit=10, document_ids=[]) == []
+
+
+def test_count_and_point_ids_per_document(store: VectorStore, collection: str) -> None:
+    first, second = new_document(), new_document()
+    store.upsert(collection, chunks(first, 3) + chunks(second, 6, first_seed=10))
+
+    assert store.count(collection) == 9
+    assert store.count(collection, first) == 3
+    assert store.count(collection, second) == 6
+    assert store.count(collection, new_document()) == 0
+    assert store.point_ids(collection, first) == ids_of(chunks(first, 3))
+
+
+def test_drop_collection_removes_it_and_is_idempotent(store: VectorStore, collection: str) -> None:
+    store.upsert(collection, chunks(new_document(), 4))
+
+    store.drop_collection(collection)
+    store.drop_collection(collection)
+
+    assert not store.collection_exists(collection)
+    store.create_collection(collection, DIM)
+    assert store.count(collection) == 0
+
+
+@pytest.mark.parametrize(
+    "operation",
+    [
+        pytest.param(lambda s: s.search("sk_missing_g1", vector(1), limit=3), id="search"),
+        pytest.param(lambda s: s.search("sk_missing_g1", vector(1), 3, document_ids=[]), id="search-none"),
+        pytest.param(lambda s: s.upsert("sk_missing_g1", chunks(new_document(), 2)), id="upsert"),
+        pytest.param(lambda s: s.upsert("sk_missing_g1", []), id="upsert-nothing"),
+        pytest.param(lambda s: s.count("sk_missing_g1"), id="count"),
+        pytest.param(lambda s: s.point_ids("sk_missing_g1"), id="point_ids"),
+    ],
+)
+def test_a_missing_collection_raises_collection_not_found(
+    store: VectorStore, operation: Callable[[VectorStore], object]
+) -> None:
+    with pytest.raises(CollectionNotFound, match="sk_missing_g1"):
+        operation(store)
+
+
+def test_threads_can_share_one_store(store: VectorStore, collection: str) -> None:
+    failures: list[BaseException] = []
+
+    def work(worker: int) -> None:
+        try:
+            document = new_document()
+            points = chunks(document, 40, first_seed=1000 * worker)
+            for start in range(0, 40, 8):
+                store.upsert(collection, points[start : start + 8])
+                store.search(collection, points[start].vector, limit=3)
+            assert store.count(collection, document) == 40
+        except BaseException as exc:  # reported to the main thread below
+            failures.append(exc)
+
+    threads = [threading.Thread(target=work, args=(worker,)) for worker in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert failures == []
+    assert store.count(collection) == 160
+
+
+def test_ping_succeeds_on_a_usable_store(store: VectorStore) -> None:
+    store.ping()
+
+
+@pytest.mark.parametrize("kind", PERSISTENT)
+def test_points_survive_closing_and_reopening(kind: str, tmp_path: Path) -> None:
+    document = new_document()
+    points = chunks(document, 30)
+    first = open_store(kind, tmp_path)
+    first.create_collection(NAME, DIM)
+    first.upsert(NAME, points)
+    first.close()
+
+    reopened = open_store(kind, tmp_path)
+    try:
+        assert reopened.collection_exists(NAME)
+        assert reopened.point_ids(NAME) == ids_of(points)
+        assert reopened.search(NAME, points[4].vector, limit=1)[0].id == points[4].id
+        reopened.create_collection(NAME, DIM)  # idempotent on a reopened collection too
+        assert reopened.count(NAME, document) == 30
+    finally:
+        reopened.close()
+
+
+SECOND_OPENER = textwrap.dedent(
+    """
+    import sys
+    from pathlib import Path
+    from semantik.vectors.base import VectorStoreUnavailable
+    from semantik.vectors.edge import EdgeVectorStore
+    from semantik.vectors.remote import QdrantClientVectorStore
+
+    kind, where = sys.argv[1], Path(sys.argv[2])
+    try:
+        if kind == "edge":
+            store = EdgeVectorStore(where / "edge")
+        else:
+            store = QdrantClientVectorStore.local(where / "local")
+        store.count("{name}")
+    except VectorStoreUnavailable as exc:
+        print(exc)
+        sys.exit(3)
+    print("opened")
+    """
+).replace("{name}", NAME)
+
+
+@pytest.mark.parametrize("kind", PERSISTENT)
+def test_a_second_process_cannot_open_the_same_directory(kind: str, tmp_path: Path) -> None:
+    holder = open_store(kind, tmp_path)
+    try:
+        holder.create_collection(NAME, DIM)
+        result = subprocess.run(
+            [sys.executable, "-c", SECOND_OPENER, kind, str(tmp_path)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    finally:
+        holder.close()
+
+    assert result.returncode == 3, result.stdout + result.stderr
+    assert "already open" in result.stdout
+
+
+def test_edge_names_its_holder_when_the_directory_is_taken(tmp_path: Path) -> None:
+    holder = EdgeVectorStore(tmp_path)
+    holder.ping()
+    second = EdgeVectorStore(tmp_path)  # same process, another instance: as wrong as another process
+    try:
+        with pytest.raises(VectorStoreUnavailable, match=r"already open in process \d+.*QDRANT_URL"):
+            second.ping()
+    finally:
+        holder.close()
+    second.ping()  # free again once the holder closed
+    second.close()
+
+
+def test_edge_rejects_collection_names_that_could_leave_its_directory(tmp_path: Path) -> None:
+    store = EdgeVectorStore(tmp_path / "vectors")
+    try:
+        for name in ("../escape", "a/b", ".lock", ""):
+            with pytest.raises(ValueError):
+                store.create_collection(name, DIM)
+    finally:
+        store.close()
+    assert not (tmp_path / "escape").exists()
+
+
+def test_edge_search_still_finds_points_after_optimize(tmp_path: Path) -> None:
+    store = EdgeVectorStore(tmp_path)
+    try:
+        store.create_collection(NAME, DIM)
+        points = chunks(new_document(), 200)
+        store.upsert(NAME, points)
+        store.optimize(NAME)
+        assert store.search(NAME, points[9].vector, limit=1)[0].id == points[9].id
+    finally:
+        store.close()
+
+
+def test_server_adapter_reports_an_unreachable_server_as_unavailable() -> None:
+    store = open_vector_store("http://127.0.0.1:9", Path("unused"))
+    try:
+        assert isinstance(store, QdrantClientVectorStore)
+        with pytest.raises(VectorStoreUnavailable, match="127.0.0.1:9"):
+            store.ping()
+    finally:
+        store.close()
+
+
+def test_open_vector_store_without_a_url_opens_the_embedded_engine(tmp_path: Path) -> None:
+    store = open_vector_store(None, tmp_path / "vectors")
+    try:
+        assert isinstance(store, EdgeVectorStore)
+        store.ping()
+    finally:
+        store.close()
+
+
+def test_get_vector_store_is_one_store_per_process_until_reset(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import django.conf
+
+    fake = SimpleNamespace(QDRANT_URL=None, QDRANT_PATH=tmp_path / "vectors", QDRANT_API_KEY=None)
+    monkeypatch.setattr(django.conf, "settings", fake)
+    reset_vector_store()
+    try:
+        store = get_vector_store()
+        assert get_vector_store() is store
+        store.create_collection(NAME, DIM)
+        reset_vector_store()
+        # Reset closed it: the directory is free for the next store.
+        assert get_vector_store() is not store
+        assert get_vector_store().collection_exists(NAME)
+    finally:
+        reset_vector_store()
