@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,7 +14,8 @@ import psutil
 import pytest
 import redis
 
-from semantik.stack.valkey import EmbeddedValkey, EmbeddedValkeyError
+from semantik.stack.ports import DataDirInUse
+from semantik.stack.valkey import EmbeddedValkey
 
 # A run of Semantik that is killed (kill -9) while its Valkey keeps running.
 _DOOMED_RUN = """
@@ -58,6 +60,32 @@ def test_start_returns_a_redis_url_on_loopback(valkey: EmbeddedValkey) -> None:
     assert [address.ip for address in listening] == ["127.0.0.1"]
 
 
+def test_writes_only_under_its_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    cwd = tmp_path / "cwd"
+    cwd.mkdir()
+    monkeypatch.chdir(cwd)
+
+    with EmbeddedValkey(tmp_path / "valkey") as valkey, client(valkey.url) as conn:
+        conn.set("queued", "task")
+        conn.bgrewriteaof()
+
+    assert list(cwd.iterdir()) == []
+    assert sorted(p.name for p in (tmp_path / "valkey").iterdir()) == [
+        "appendonlydir",
+        "port",
+        "valkey.conf",
+        "valkey.lock",
+        "valkey.log",
+    ]
+
+
+def test_the_server_is_out_of_reach_of_the_terminals_ctrl_c(valkey: EmbeddedValkey) -> None:
+    valkey.start()
+    assert valkey.pid is not None
+
+    assert os.getsid(valkey.pid) != os.getsid(0)
+
+
 def test_data_and_port_persist_across_stop_and_start(tmp_path: Path) -> None:
     with EmbeddedValkey(tmp_path / "valkey") as first, client(first.url) as conn:
         conn.set("queued", "task")
@@ -87,6 +115,8 @@ def test_restarts_after_the_server_is_killed(valkey: EmbeddedValkey) -> None:
         conn.execute_command("WAITAOF", 1, 0, 1000)  # on disk before the kill, not a second later
     assert valkey.pid is not None
     os.kill(valkey.pid, signal.SIGKILL)
+    while valkey.pid is not None:  # the kill lands asynchronously
+        time.sleep(0.01)
 
     with client(valkey.start()) as conn:
         assert conn.get("queued") == b"task"
@@ -94,7 +124,9 @@ def test_restarts_after_the_server_is_killed(valkey: EmbeddedValkey) -> None:
 
 def test_start_stops_a_server_left_running_by_a_killed_run(tmp_path: Path) -> None:
     data_dir = tmp_path / "valkey"
-    run = subprocess.Popen([sys.executable, "-c", _DOOMED_RUN, str(data_dir)], stdout=subprocess.PIPE, text=True)
+    run = subprocess.Popen(
+        [sys.executable, "-c", _DOOMED_RUN, str(data_dir)], stdout=subprocess.PIPE, text=True
+    )
     assert run.stdout is not None
     orphan = psutil.Process(int(run.stdout.readline()))
     run.kill()
@@ -109,7 +141,7 @@ def test_start_stops_a_server_left_running_by_a_killed_run(tmp_path: Path) -> No
 def test_a_second_starter_on_the_same_data_dir_is_refused(valkey: EmbeddedValkey) -> None:
     url = valkey.start()
 
-    with pytest.raises(EmbeddedValkeyError, match="in use by another running process"):
+    with pytest.raises(DataDirInUse):
         EmbeddedValkey(valkey.data_dir).start()
 
     with client(url) as conn:

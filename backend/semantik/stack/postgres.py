@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import fcntl
 import importlib.util
 import logging
 import os
@@ -18,11 +17,18 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
 
-import psutil
 import psycopg
 from psycopg import sql
 
-from semantik.stack.ports import LOOPBACK, port_bindable, remembered_port
+from semantik.stack.ports import (
+    LOOPBACK,
+    claim_data_dir,
+    port_bindable,
+    processes_in,
+    read_log_from,
+    remembered_port,
+    stop_processes,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -112,11 +118,16 @@ class EmbeddedPostgres:
             self._process.wait()
             self._process = None
         else:
-            self._lock = _claim(self.data_dir / "postgres.lock")
+            self._lock = claim_data_dir(self.data_dir / "postgres.lock")
         try:
             account = _server_account()
             if account is not None:
                 self._give_access(account)
+            elif self.pgdata.exists() and (owner := self.pgdata.stat().st_uid) != os.geteuid():
+                raise EmbeddedPostgresError(
+                    f"{self.pgdata} belongs to uid {owner}, not to us (made by an earlier run as root?): "
+                    "run as that user, or chown -R it"
+                )
             self._stop_strays(deadline)
             if not (self.pgdata / "PG_VERSION").exists():
                 self._initdb(account)
@@ -133,7 +144,7 @@ class EmbeddedPostgres:
         atexit.unregister(self.stop)
         process, self._process = self._process, None
         if process is not None and process.poll() is None:
-            _signal_and_wait(psutil.Process(process.pid), process)
+            _shut_down(process)
         # Only a postmaster that was killed (exit status not 0) can leave children behind.
         if process is not None and process.wait() != 0:
             self._stop_strays(time.monotonic() + _STRAY_GRACE_S)
@@ -169,9 +180,8 @@ class EmbeddedPostgres:
         # A tree copied in, or first made by another account, must belong to the server's account
         # or PostgreSQL refuses it; walk it only when the top says it does not.
         if self.pgdata.stat().st_uid != account.pw_uid:
-            for root, dirs, files in os.walk(self.pgdata):
-                for name in [root, *(os.path.join(root, d) for d in dirs), *(os.path.join(root, f) for f in files)]:
-                    os.chown(name, account.pw_uid, account.pw_gid, follow_symlinks=False)
+            for path in [self.pgdata, *self.pgdata.rglob("*")]:
+                os.chown(path, account.pw_uid, account.pw_gid, follow_symlinks=False)
 
     def _stop_strays(self, deadline: float) -> None:
         """Stop servers left on this cluster by a run that died without stopping them.
@@ -180,22 +190,14 @@ class EmbeddedPostgres:
         killed, or children whose postmaster was killed (they exit on their own once they notice,
         and must be gone before a new postmaster can claim the shared memory).
         """
-        strays = _processes_in(self.pgdata, "postgres")
+        strays = processes_in(self.pgdata, "postgres")
         if strays:
-            postmaster = _postmaster_pid(self.pgdata)
             logger.warning(
                 "stopping %d PostgreSQL processes left on %s by an earlier run", len(strays), self.pgdata
             )
-            for proc in strays:
-                if proc.pid == postmaster:
-                    with contextlib.suppress(psutil.NoSuchProcess):
-                        proc.send_signal(signal.SIGINT)
-            grace = max(0.1, min(_STOP_GRACE_S, deadline - time.monotonic()))
-            _, alive = psutil.wait_procs(strays, timeout=grace)
-            for proc in alive:
-                with contextlib.suppress(psutil.NoSuchProcess):
-                    proc.kill()
-            psutil.wait_procs(alive, timeout=_STRAY_GRACE_S)
+            # SIGINT is a fast shutdown for a postmaster; its orphaned children ignore it and exit
+            # by themselves once they notice the postmaster is gone.
+            stop_processes(strays, signal.SIGINT, max(0.1, min(_STOP_GRACE_S, deadline - time.monotonic())))
         # No server runs on the cluster now, so the pid file is stale. PostgreSQL would remove it
         # itself, unless its pid has been reused by a live process (common in containers, where
         # pids restart low), or is our own unreaped zombie: then it refuses to start.
@@ -283,12 +285,13 @@ class EmbeddedPostgres:
             if self._process.poll() is not None:
                 self._process = None
                 self._port = None
-                said = _read_from(self.log_path, offset)
+                said = read_log_from(self.log_path, offset)
                 error = _PortTaken if "Address already in use" in said else EmbeddedPostgresError
                 raise error(f"PostgreSQL exited during start-up; {self.log_path} says:\n{said}")
             if time.monotonic() > deadline:
+                said = read_log_from(self.log_path, offset)
                 raise EmbeddedPostgresError(
-                    f"PostgreSQL was not ready in time; {self.log_path} says:\n{_read_from(self.log_path, offset)}"
+                    f"PostgreSQL was not ready in time; {self.log_path} says:\n{said}"
                 )
             time.sleep(0.02)
 
@@ -353,43 +356,11 @@ def _open_tree(path: Path) -> None:
             os.chmod(name, mode | 0o044 | (0o011 if mode & stat.S_IXUSR else 0))
 
 
-def _claim(lock_path: Path) -> IO[bytes]:
-    """Hold an exclusive lock for as long as we run the server; the kernel drops it if we die."""
-    handle = open(lock_path, "ab")  # noqa: SIM115 - kept open until stop()
-    try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        handle.close()
-        raise EmbeddedPostgresError(
-            f"{lock_path.parent} is in use by another running process (it holds {lock_path.name})"
-        ) from None
-    return handle
-
-
-def _processes_in(workdir: Path, name: str) -> list[psutil.Process]:
-    """Live processes called `name` working in workdir (PostgreSQL's children inherit its cwd)."""
-    found = []
-    for proc in psutil.process_iter(["name"]):
-        if proc.info["name"] != name:
-            continue
-        with contextlib.suppress(psutil.Error):
-            if Path(proc.cwd()) == workdir and proc.status() != psutil.STATUS_ZOMBIE:
-                found.append(proc)
-    return found
-
-
 def _postmaster_lines(pgdata: Path) -> list[str]:
     try:
         return (pgdata / "postmaster.pid").read_text().splitlines()
     except OSError:
         return []
-
-
-def _postmaster_pid(pgdata: Path) -> int | None:
-    lines = _postmaster_lines(pgdata)
-    with contextlib.suppress(IndexError, ValueError):
-        return int(lines[0])
-    return None
 
 
 def _postmaster_ready(pgdata: Path, pid: int) -> bool:
@@ -398,23 +369,13 @@ def _postmaster_ready(pgdata: Path, pid: int) -> bool:
     return len(lines) >= 8 and lines[0].strip() == str(pid) and lines[7].strip() == "ready"
 
 
-def _signal_and_wait(proc: psutil.Process, child: subprocess.Popen[bytes]) -> None:
+def _shut_down(child: subprocess.Popen[bytes]) -> None:
     # SIGINT is PostgreSQL's fast shutdown; SIGQUIT its immediate one (crash recovery next start).
     for sig, grace in ((signal.SIGINT, _STOP_GRACE_S), (signal.SIGQUIT, _STRAY_GRACE_S)):
-        with contextlib.suppress(psutil.NoSuchProcess):
-            proc.send_signal(sig)
+        child.send_signal(sig)
         try:
             child.wait(timeout=grace)
             return
         except subprocess.TimeoutExpired:
             logger.warning("PostgreSQL did not exit after %s; escalating", sig.name)
     child.kill()
-
-
-def _read_from(path: Path, offset: int) -> str:
-    try:
-        with open(path, "rb") as log:
-            log.seek(offset)
-            return log.read().decode(errors="replace")
-    except OSError:
-        return ""

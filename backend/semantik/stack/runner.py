@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import signal
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -121,9 +122,19 @@ def celery_worker_thread() -> Iterator[None]:
         thread.join(timeout=30)
 
 
+def _exit_on_sigterm() -> None:
+    # The embedded servers run in their own sessions so Ctrl-C reaches only us; SIGTERM (from a
+    # service manager) must unwind the same way, through the context managers that stop them.
+    def handler(signum: int, frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, handler)
+
+
 def run(options: RunOptions) -> None:
     import uvicorn
 
+    _exit_on_sigterm()
     data_dir = _data_dir()
     os.environ.setdefault("DATA_DIR", str(data_dir))
     with embedded_services(data_dir):
@@ -152,6 +163,7 @@ def manage(arguments: list[str]) -> None:
     """Run a Django management command against the same (embedded or given) services as `run`."""
     from django.core.management import execute_from_command_line
 
+    _exit_on_sigterm()
     data_dir = _data_dir()
     os.environ.setdefault("DATA_DIR", str(data_dir))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "semantik.settings")

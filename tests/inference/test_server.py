@@ -1,0 +1,68 @@
+"""TritonServer: the wheel's tritonserver starts on loopback, serves, and leaves nothing behind."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from pathlib import Path
+from urllib.request import urlopen
+
+import pytest
+
+from semantik.inference.models import DEFAULT_MODEL
+from semantik.inference.server import TritonServer, TritonServerError
+
+pytestmark = pytest.mark.triton
+
+
+def processes_in_group(group: int) -> list[int]:
+    members = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if os.getpgid(int(entry.name)) == group:
+                    members.append(int(entry.name))
+            except ProcessLookupError:
+                continue
+    return members
+
+
+def test_stop_leaves_no_processes_and_no_shared_memory(triton_server, model_repository, tmp_path):
+    server = TritonServer(model_repository, log_path=tmp_path / "triton.log", models=[DEFAULT_MODEL])
+    started = time.monotonic()
+    server.start()
+    assert time.monotonic() - started < 30
+    group = server.pid
+    assert len(processes_in_group(group)) >= 2  # the server and the model's python stub
+
+    server.stop()
+    assert processes_in_group(group) == []
+    assert not server.is_running()
+    assert [p for p in Path("/dev/shm").iterdir() if p.name.startswith(server._shm_prefix)] == []
+
+
+def test_it_listens_on_loopback_and_reports_readiness(triton_server):
+    assert triton_server.grpc_url.startswith("127.0.0.1:")
+    with urlopen(f"{triton_server.http_url}/v2/models/{DEFAULT_MODEL}/ready", timeout=5) as response:
+        assert response.status == 200
+    with urlopen(triton_server.metrics_url, timeout=5) as response:
+        assert b"nv_inference_count" in response.read()
+
+
+def test_a_model_without_its_weights_fails_fast_with_the_fix_in_the_error(model_repository, tmp_path):
+    # A fresh clone: config.pbtxt and model.py are in git, the ONNX file is a build output.
+    repository = tmp_path / "repository"
+    shutil.copytree(model_repository / DEFAULT_MODEL, repository / DEFAULT_MODEL)
+    (repository / DEFAULT_MODEL / "1" / "model.onnx").unlink()
+    server = TritonServer(repository, log_path=tmp_path / "triton.log", models=[DEFAULT_MODEL])
+
+    started = time.monotonic()
+    with pytest.raises(TritonServerError, match="make models"):
+        server.start(deadline_s=60)
+    assert time.monotonic() - started < 30
+    assert not server.is_running()
+
+
+def test_models_default_to_every_model_folder_in_the_repository(model_repository):
+    assert DEFAULT_MODEL in TritonServer(model_repository).models
