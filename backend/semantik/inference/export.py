@@ -126,16 +126,25 @@ def export_model(
     model_dir = repository / name
 
     with _exclusive(repository):
-        if (model_dir / METADATA_FILE).is_file():
-            existing = load_model_info(model_dir)
+        if model_dir.exists() and not force and not (model_dir / METADATA_FILE).is_file():
+            # Not ours (a hand-written model?): replacing it must be asked for.
+            raise ExportError(
+                f"{model_dir} exists but holds no Semantik export ({METADATA_FILE} is missing); "
+                "pass force=True (--force) to replace it, or choose another name"
+            )
+        if (model_dir / METADATA_FILE).is_file() and not force:
+            try:
+                existing = load_model_info(model_dir)
+            except ModelNotFound as exc:
+                raise ExportError(f"{exc}; pass force=True (--force) to replace it") from exc
             same = (existing.source, existing.precision, existing.target) == (source_id, precision, target)
-            if not same and not force:
+            if not same:
                 raise ExportError(
                     f"{model_dir} holds an export of {existing.source} "
                     f"({existing.precision}, {existing.target}); "
                     "pass force=True (--force) to replace it, or choose another name"
                 )
-            if same and not force and _is_intact(existing):
+            if _is_intact(existing):
                 _write_serving_files(existing, _pad_token_id(existing.tokenizer_path))
                 log.info("%s is up to date (%s, %s); skipping the export", model_dir, precision, target)
                 return load_model_info(model_dir)

@@ -72,10 +72,13 @@ class TritonServer:
         self.http_port = http_port or find_free_port()
         self.grpc_port = grpc_port or find_free_port()
         self.metrics_port = metrics_port or find_free_port()
+        if not self.repository.is_dir():
+            raise TritonServerError(f"model repository {self.repository} does not exist; run `make models`")
         self.models = list(models) if models is not None else self._model_folders()
+        # Created by start() when not given (backend copies, default log) and removed by stop().
+        self.work_dir = Path(work_dir) if work_dir else None
         self._own_work_dir = work_dir is None
-        self.work_dir = Path(work_dir) if work_dir else Path(tempfile.mkdtemp(prefix="semantik-triton-"))
-        self.log_path = Path(log_path) if log_path else self.work_dir / "tritonserver.log"
+        self._log_path = Path(log_path) if log_path else None
         # A prefix of our own lets stop() remove exactly this server's shared memory after a SIGKILL.
         self._shm_prefix = f"semantik_{uuid.uuid4().hex[:12]}_"
         self._process: subprocess.Popen[bytes] | None = None
@@ -93,6 +96,12 @@ class TritonServer:
         return f"http://{LOOPBACK}:{self.metrics_port}/metrics"
 
     @property
+    def log_path(self) -> Path | None:
+        if self._log_path is not None:
+            return self._log_path
+        return self.work_dir / "tritonserver.log" if self.work_dir else None
+
+    @property
     def pid(self) -> int | None:
         return self._process.pid if self._process else None
 
@@ -104,9 +113,13 @@ class TritonServer:
         if self.is_running():
             return
         started = time.monotonic()
+        if self.work_dir is None:
+            self.work_dir = Path(tempfile.mkdtemp(prefix="semantik-triton-"))
         command = self._command(self._backend_directory())
-        self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        with self.log_path.open("ab") as log_file:
+        log_path = self.log_path
+        assert log_path is not None  # work_dir exists now
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        with log_path.open("ab") as log_file:
             # Its own session (process group), so stop() can reach the python stubs it forks.
             self._process = subprocess.Popen(
                 command,
@@ -125,19 +138,18 @@ class TritonServer:
         deadline = started + deadline_s
         while time.monotonic() < deadline:
             if self._process.poll() is not None:
-                code = self._process.returncode
+                code, tail = self._process.returncode, self.log_tail()
                 self.stop()
-                raise TritonServerError(
-                    f"tritonserver exited with code {code} while starting:\n{self.log_tail()}"
-                )
+                raise TritonServerError(f"tritonserver exited with code {code} while starting:\n{tail}")
             if self._ready():
                 log.info("tritonserver ready in %.2f s", time.monotonic() - started)
                 return
             time.sleep(0.1)
         # A python stub that cannot start leaves the server "loading" forever: give up and show why.
+        tail = self.log_tail()
         self.stop()
         raise TritonServerError(
-            f"tritonserver was not ready within {deadline_s:.0f} s (models {self.models}):\n{self.log_tail()}"
+            f"tritonserver was not ready within {deadline_s:.0f} s (models {self.models}):\n{tail}"
         )
 
     def stop(self, timeout_s: float = 15.0) -> None:
@@ -159,12 +171,14 @@ class TritonServer:
         if forced:
             for segment in Path("/dev/shm").glob(f"{self._shm_prefix}*"):
                 segment.unlink(missing_ok=True)
-        if self._own_work_dir and not self.log_path.is_relative_to(self.work_dir):
+        if self._own_work_dir and self.work_dir is not None:
+            # The default log goes with it; pass log_path to keep one.
             shutil.rmtree(self.work_dir, ignore_errors=True)
+            self.work_dir = None
 
     def log_tail(self, lines: int = 40) -> str:
         try:
-            text = self.log_path.read_text(encoding="utf-8", errors="replace")
+            text = self.log_path.read_text(encoding="utf-8", errors="replace") if self.log_path else ""
         except FileNotFoundError:
             return "(no log written)"
         return "\n".join(text.splitlines()[-lines:])
@@ -196,6 +210,7 @@ class TritonServer:
         stub = install / "python_backend_stubs" / version / "triton_python_backend_stub"
         if not stub.is_file():
             raise TritonBinaryNotFound(f"nvidia-pytriton has no python backend stub for Python {version}")
+        assert self.work_dir is not None  # start() creates it first
         backends = self.work_dir / "backends"
         python_backend = backends / "python"
         python_backend.mkdir(parents=True, exist_ok=True)
