@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.http import HttpRequest, JsonResponse
 from rest_framework import exceptions, status
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -59,3 +61,11 @@ def error_response(code: str, message: str, http_status: int) -> JsonResponse:
 
 def not_found(request: HttpRequest, rest: str = "") -> JsonResponse:
     return error_response("not_found", f"No API endpoint at {request.path}", 404)
+
+
+def current_user(request: Request) -> User:
+    """The authenticated user of a request that passed IsAuthenticated."""
+    user = request.user
+    if not isinstance(user, User):
+        raise exceptions.NotAuthenticated()
+    return user

@@ -33,9 +33,9 @@ def main(argv: list[str] | None = None) -> None:
 
         run_stack(RunOptions(host=args.host, port=args.port, with_worker=not args.no_worker))
     elif args.command == "manage":
-        from semantik.stack.runner import manage
+        from semantik.stack.runner import manage as manage_django
 
-        manage(args.args)
+        manage_django(args.args)
 
 
 if __name__ == "__main__":

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -12,13 +11,9 @@ from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 class LoginView(TokenObtainPairView):
     """`{username, password}` → `{access, refresh}`."""
 
-    permission_classes = [AllowAny]
-
 
 class RefreshView(TokenRefreshView):
     """`{refresh}` → `{access}`."""
-
-    permission_classes = [AllowAny]
 
 
 class MeView(APIView):

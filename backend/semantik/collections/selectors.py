@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from uuid import UUID
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 from rest_framework.exceptions import NotFound
@@ -14,7 +14,7 @@ from semantik.collections.models import Collection
 from semantik.documents.models import Document
 
 
-def collections_for_user(user: AbstractBaseUser) -> QuerySet[Collection]:
+def collections_for_user(user: User) -> QuerySet[Collection]:
     indexed = Q(documents__status=Document.Status.INDEXED)
     return Collection.objects.filter(owner=user).annotate(
         document_count=Count("documents", filter=indexed, distinct=True),
@@ -23,7 +23,7 @@ def collections_for_user(user: AbstractBaseUser) -> QuerySet[Collection]:
     )
 
 
-def collection_get_for_user(user: AbstractBaseUser, collection_id: UUID | str) -> Collection:
+def collection_get_for_user(user: User, collection_id: UUID | str) -> Collection:
     """The collection, or 404 whether it does not exist or belongs to someone else."""
     collection = collections_for_user(user).filter(pk=collection_id).first()
     if collection is None:
@@ -31,7 +31,7 @@ def collection_get_for_user(user: AbstractBaseUser, collection_id: UUID | str) -
     return collection
 
 
-def collections_get_many_for_user(user: AbstractBaseUser, collection_ids: Sequence[UUID]) -> list[Collection]:
+def collections_get_many_for_user(user: User, collection_ids: Sequence[UUID]) -> list[Collection]:
     found = {c.pk: c for c in Collection.objects.filter(owner=user, pk__in=collection_ids)}
     missing = [str(i) for i in collection_ids if i not in found]
     if missing:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from rest_framework.exceptions import ValidationError
 
@@ -16,7 +16,7 @@ from semantik.vectors.naming import collection_name
 
 def collection_create(
     *,
-    owner: AbstractBaseUser,
+    owner: User,
     name: str,
     model: ModelInfo,
     chunk_size: int,

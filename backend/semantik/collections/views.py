@@ -9,6 +9,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from semantik.api import current_user
 from semantik.collections.selectors import collection_get_for_user, collections_for_user
 from semantik.collections.serializers import CollectionCreateSerializer, CollectionSerializer
 from semantik.collections.services import collection_create
@@ -16,24 +17,28 @@ from semantik.collections.services import collection_create
 
 class CollectionListView(APIView):
     def get(self, request: Request) -> Response:
-        return Response({"results": CollectionSerializer(collections_for_user(request.user), many=True).data})
+        return Response(
+            {"results": CollectionSerializer(collections_for_user(current_user(request)), many=True).data}
+        )
 
     def post(self, request: Request) -> Response:
         body = CollectionCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
         collection = collection_create(
-            owner=request.user,
+            owner=current_user(request),
             name=data["name"],
             description=data["description"],
             model=data["model"],
             chunk_size=data["chunk_size"],
             chunk_overlap=data["chunk_overlap"],
         )
-        created = collection_get_for_user(request.user, collection.pk)
+        created = collection_get_for_user(current_user(request), collection.pk)
         return Response(CollectionSerializer(created).data, status=status.HTTP_201_CREATED)
 
 
 class CollectionDetailView(APIView):
     def get(self, request: Request, collection_id: UUID) -> Response:
-        return Response(CollectionSerializer(collection_get_for_user(request.user, collection_id)).data)
+        return Response(
+            CollectionSerializer(collection_get_for_user(current_user(request), collection_id)).data
+        )

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 from rest_framework.exceptions import ValidationError
@@ -37,7 +37,7 @@ from semantik.vectors.naming import point_id
 logger = logging.getLogger(__name__)
 
 
-def source_add(*, collection: Collection, path: str, user: AbstractBaseUser) -> Operation:
+def source_add(*, collection: Collection, path: str, user: User) -> Operation:
     """Add a folder to a collection (or rescan it if already there) and queue its indexing."""
     try:
         folder = confine(path, settings.DOCUMENT_PATH)

@@ -9,6 +9,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from semantik.api import current_user
 from semantik.collections.selectors import collection_get_for_user
 from semantik.documents.serializers import SourceAddSerializer
 from semantik.documents.services import source_add
@@ -16,7 +17,7 @@ from semantik.documents.services import source_add
 
 class SourceListView(APIView):
     def get(self, request: Request, collection_id: UUID) -> Response:
-        collection = collection_get_for_user(request.user, collection_id)
+        collection = collection_get_for_user(current_user(request), collection_id)
         sources = [
             {
                 "id": str(s.id),
@@ -29,10 +30,12 @@ class SourceListView(APIView):
         return Response({"results": sources})
 
     def post(self, request: Request, collection_id: UUID) -> Response:
-        collection = collection_get_for_user(request.user, collection_id)
+        collection = collection_get_for_user(current_user(request), collection_id)
         body = SourceAddSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        operation = source_add(collection=collection, path=body.validated_data["path"], user=request.user)
+        operation = source_add(
+            collection=collection, path=body.validated_data["path"], user=current_user(request)
+        )
         return Response(
             {"operation_id": str(operation.id), "type": operation.type, "status": operation.status},
             status=status.HTTP_202_ACCEPTED,

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db.models import QuerySet
 
 from semantik.operations.models import Operation
 
 
-def operations_for_user(user: AbstractBaseUser) -> QuerySet[Operation]:
+def operations_for_user(user: User) -> QuerySet[Operation]:
     return Operation.objects.filter(collection__owner=user).select_related("collection")
 
 

@@ -6,7 +6,7 @@ import logging
 import time
 from typing import Any, TypedDict
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
@@ -68,7 +68,7 @@ def _announce(operation: Operation, event_type: EventType) -> None:
 
 
 def operation_create(
-    *, collection: Collection, user: AbstractBaseUser | None, type: str, params: dict[str, Any]
+    *, collection: Collection, user: User | None, type: str, params: dict[str, Any]
 ) -> Operation:
     """Queue an operation; a collection runs one write operation at a time (else 409)."""
     with transaction.atomic():

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import TypedDict
 from uuid import UUID
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 
 from semantik.api import ServiceUnavailable
 from semantik.collections.models import Collection
@@ -29,9 +29,7 @@ class SearchResult(TypedDict):
     collection_id: str
 
 
-def search(
-    *, user: AbstractBaseUser, query: str, collection_ids: Sequence[UUID], k: int
-) -> list[SearchResult]:
+def search(*, user: User, query: str, collection_ids: Sequence[UUID], k: int) -> list[SearchResult]:
     collections = collections_get_many_for_user(user, collection_ids)
     by_model: dict[str, list[Collection]] = defaultdict(list)
     for collection in collections:

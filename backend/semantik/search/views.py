@@ -6,6 +6,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from semantik.api import current_user
 from semantik.search.serializers import SearchRequestSerializer
 from semantik.search.services import search
 
@@ -16,6 +17,6 @@ class SearchView(APIView):
         body.is_valid(raise_exception=True)
         data = body.validated_data
         results = search(
-            user=request.user, query=data["query"], collection_ids=data["collections"], k=data["k"]
+            user=current_user(request), query=data["query"], collection_ids=data["collections"], k=data["k"]
         )
         return Response({"query": data["query"], "results": results})
