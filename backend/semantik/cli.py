@@ -1,8 +1,9 @@
-"""The `semantik` command: `run` the whole stack, `manage` Django, `export` a model."""
+"""The `semantik` command: `run` the whole stack, or `manage` Django with the embedded services."""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import sys
@@ -27,6 +28,12 @@ def main(argv: list[str] | None = None) -> None:
         level=os.environ.get("LOG_LEVEL", "INFO").upper(),
         format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
     )
+    # Ctrl-C is how `semantik run` is meant to stop; everything was shut down on the way out.
+    with contextlib.suppress(KeyboardInterrupt):
+        _dispatch(args)
+
+
+def _dispatch(args: argparse.Namespace) -> None:
     if args.command == "run":
         from semantik.stack.runner import RunOptions
         from semantik.stack.runner import run as run_stack

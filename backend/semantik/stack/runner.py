@@ -126,7 +126,7 @@ def _exit_on_sigterm() -> None:
     # The embedded servers run in their own sessions so Ctrl-C reaches only us; SIGTERM (from a
     # service manager) must unwind the same way, through the context managers that stop them.
     def handler(signum: int, frame: object) -> None:
-        raise SystemExit(128 + signum)
+        raise SystemExit(0)
 
     signal.signal(signal.SIGTERM, handler)
 

@@ -1,0 +1,105 @@
+"""`semantik run`: the embedded stack starts, serves, stops with no orphans, and keeps its data."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import psutil
+import pytest
+
+from semantik.stack.ports import find_free_port
+
+ADMIN_PASSWORD = "runner-test-password-1"
+
+
+@pytest.fixture
+def data_dir() -> Iterator[Path]:
+    # Not under pytest's tmp_path: as root, PostgreSQL runs as another account that must be able to
+    # reach its data, and pytest makes its own temporary root private.
+    path = Path(tempfile.mkdtemp(prefix="semantik-run-"))
+    path.chmod(0o755)
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def start(data_dir: Path, port: int, model_repository: Path) -> subprocess.Popen[bytes]:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DATABASE_URL", "REDIS_URL", "TRITON_URL", "QDRANT_PATH"}
+    }
+    env.update(
+        DATA_DIR=str(data_dir),
+        DOCUMENT_PATH=str(data_dir / "documents"),
+        MODEL_REPOSITORY=str(model_repository),
+        SEMANTIK_ADMIN_USERNAME="admin",
+        SEMANTIK_ADMIN_PASSWORD=ADMIN_PASSWORD,
+        LOG_LEVEL="WARNING",
+    )
+    log = (data_dir / "run.log").open("ab")
+    return subprocess.Popen(
+        [sys.executable, "-m", "semantik.cli", "run", "--port", str(port)], env=env, stdout=log, stderr=log
+    )
+
+
+def wait_ready(process: subprocess.Popen[bytes], url: str, data_dir: Path, deadline_s: float = 120) -> None:
+    deadline = time.monotonic() + deadline_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            log = (data_dir / "run.log").read_text()[-4000:]
+            pytest.fail(f"semantik run exited with {process.returncode}:\n{log}")
+        try:
+            if httpx.get(f"{url}/api/health/readyz", timeout=5).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    process.kill()
+    pytest.fail(
+        f"semantik run was not ready in {deadline_s} s:\n{(data_dir / 'run.log').read_text()[-4000:]}"
+    )
+
+
+def stop(process: subprocess.Popen[bytes], signum: int) -> list[psutil.Process]:
+    """Send the signal; return whatever the runner had started that is still alive afterwards."""
+    children = psutil.Process(process.pid).children(recursive=True)
+    assert children, "the embedded services should be child processes"
+    process.send_signal(signum)
+    process.wait(timeout=60)
+    gone, alive = psutil.wait_procs(children, timeout=10)
+    return alive
+
+
+def login(url: str) -> dict[str, str]:
+    response = httpx.post(f"{url}/api/auth/login", json={"username": "admin", "password": ADMIN_PASSWORD})
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['access']}"}
+
+
+def test_run_serves_stops_cleanly_on_ctrl_c_and_sigterm_and_keeps_data(data_dir, model_repository):  # type: ignore[no-untyped-def]
+    port = find_free_port()
+    url = f"http://127.0.0.1:{port}"
+
+    first = start(data_dir, port, model_repository)
+    wait_ready(first, url, data_dir)
+    assert httpx.get(f"{url}/").status_code == 200
+    created = httpx.post(f"{url}/api/v2/collections", json={"name": "Survivor"}, headers=login(url))
+    assert created.status_code == 201, created.text
+    assert stop(first, signal.SIGINT) == []
+    assert first.returncode == 0
+
+    second = start(data_dir, port, model_repository)
+    wait_ready(second, url, data_dir)
+    names = [c["name"] for c in httpx.get(f"{url}/api/v2/collections", headers=login(url)).json()["results"]]
+    assert names == ["Survivor"]
+    assert stop(second, signal.SIGTERM) == []
+    assert second.returncode == 0
