@@ -8,10 +8,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import redis
 import uvicorn
 from celery.contrib.testing.worker import start_worker
-from django.conf import settings
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
@@ -21,12 +19,6 @@ from semantik.stack.ports import find_free_port
 from semantik.vectors import reset_vector_store
 
 pytest_plugins = ["semantik.testing.triton"]
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _clean_test_redis() -> None:
-    """Messages left by an earlier, interrupted run must not reach this run's worker."""
-    redis.Redis.from_url(settings.REDIS_URL).flushdb()
 
 
 @pytest.fixture(autouse=True)
@@ -96,7 +88,6 @@ def celery_worker(transactional_db) -> Iterator[object]:  # type: ignore[no-unty
     In-process because the embedded Qdrant can be opened by one process only, exactly as in
     `semantik run`.
     """
-    celery_app.control.purge()
     with start_worker(
         celery_app, pool="threads", concurrency=2, perform_ping_check=False, loglevel="WARNING"
     ) as worker:

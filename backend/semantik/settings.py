@@ -41,6 +41,10 @@ JWT_SIGNING_KEY = get_str("JWT_SIGNING_KEY") or SECRET_KEY
 ALLOWED_HOSTS = get_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = get_list("CSRF_TRUSTED_ORIGINS", ["http://127.0.0.1:8080", "http://localhost:8080"])
 
+# Names Semantik's keys, queue and channel groups in Redis, so two instances (or two test runs)
+# can share one Redis server without taking each other's tasks or events.
+INSTANCE_NAME = get_str("INSTANCE_NAME", "semantik")
+
 # Services. Each is given by URL; `semantik run` starts an embedded twin for any that is missing
 # and sets the variable before this module is read.
 DATABASE_URL = get_str("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/semantik")
@@ -150,7 +154,7 @@ CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": REDIS_URL,
-        "KEY_PREFIX": "semantik",
+        "KEY_PREFIX": INSTANCE_NAME,
         "TIMEOUT": 300,
     }
 }
@@ -158,7 +162,7 @@ CACHES = {
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
-        "CONFIG": {"hosts": [REDIS_URL], "prefix": "semantik:asgi", "capacity": 1000, "expiry": 60},
+        "CONFIG": {"hosts": [REDIS_URL], "prefix": f"{INSTANCE_NAME}:asgi", "capacity": 1000, "expiry": 60},
     }
 }
 
@@ -183,6 +187,7 @@ SIMPLE_JWT = {
 }
 
 CELERY_BROKER_URL = REDIS_URL
+CELERY_TASK_DEFAULT_QUEUE = INSTANCE_NAME
 CELERY_RESULT_BACKEND = "django-db"
 CELERY_RESULT_EXTENDED = True
 CELERY_TASK_ACKS_LATE = True

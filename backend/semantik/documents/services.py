@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
@@ -65,11 +64,6 @@ def source_add(*, collection: Collection, path: str, user: User) -> Operation:
 
         transaction.on_commit(enqueue)
     return operation
-
-
-@dataclass(frozen=True)
-class IndexedFile:
-    chunks: int
 
 
 class SourceIndexer:
@@ -139,7 +133,7 @@ class SourceIndexer:
             self.collection.chunk_size,
             self.collection.chunk_overlap,
         )
-        if document.pk is None or document._state.adding:
+        if document._state.adding:
             document.save()
         vectors = self.embedder.embed([c.text for c in chunks])
         name = self.collection.vector_collection
@@ -209,7 +203,7 @@ class SourceIndexer:
         document = document or Document(
             collection=self.collection, source=self.source, relative_path=scanned.relative_path
         )
-        if document.pk is not None and not document._state.adding and document.chunk_count:
+        if not document._state.adding and document.chunk_count:
             # A document that can no longer be read must not keep answering searches with old text.
             self.store.delete_documents(self.collection.vector_collection, [str(document.pk)])
         document.path = str(scanned.path)

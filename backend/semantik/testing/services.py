@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -17,9 +18,11 @@ import pytest
 
 from semantik.stack.ports import port_open
 
-# Tests get their own Redis database, so they never flush a developer's broker queue or cache.
+# Tests get their own Redis database, away from a developer's broker queue and cache, and each
+# session its own instance name, so concurrent runs never take each other's tasks or events.
 TEST_REDIS_DB = 15
 
+_SESSION = uuid.uuid4().hex[:12]
 _started: list[Any] = []
 _workdir: Path | None = None
 
@@ -28,7 +31,9 @@ def _database_url(workdir: Path) -> str:
     if os.environ.get("DATABASE_URL"):
         return os.environ["DATABASE_URL"]
     if port_open("127.0.0.1", 5432, timeout=0.5):
-        return "postgresql://postgres@127.0.0.1:5432/semantik"
+        # pytest-django creates test_<name>: a name of its own per session keeps concurrent runs
+        # on one server from dropping each other's test database.
+        return f"postgresql://postgres@127.0.0.1:5432/semantik_{_SESSION}"
     from semantik.stack.postgres import EmbeddedPostgres
 
     server = EmbeddedPostgres(workdir / "postgres")
@@ -60,6 +65,7 @@ def pytest_load_initial_conftests(
     os.environ["REDIS_URL"] = _redis_url(_workdir)
     os.environ["DATA_DIR"] = str(_workdir / "data")
     os.environ["DOCUMENT_PATH"] = str(_workdir / "documents")
+    os.environ["INSTANCE_NAME"] = f"semantik-test-{_SESSION}"
     os.environ.setdefault("SECRET_KEY", "tests-only-secret-key-that-signs-nothing-real-0123456789")
     os.environ.setdefault("DEBUG", "false")
     (_workdir / "documents").mkdir()
