@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib.auth.models import User
+from django.db.models import QuerySet
 from django.http import HttpRequest, JsonResponse
 from rest_framework import exceptions, status
+from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
 
@@ -61,6 +66,28 @@ def error_response(code: str, message: str, http_status: int) -> JsonResponse:
 
 def not_found(request: HttpRequest, rest: str = "") -> JsonResponse:
     return error_response("not_found", f"No API endpoint at {request.path}", 404)
+
+
+class Pagination(PageNumberPagination):
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 500
+
+
+def paginated(
+    request: Request, view: APIView, queryset: QuerySet[Any], render: Callable[[list[Any]], Any]
+) -> Response:
+    """One page of `queryset` as {count, next, previous, results}."""
+    paginator = Pagination()
+    page = paginator.paginate_queryset(queryset, request, view=view) or []
+    return paginator.get_paginated_response(render(list(page)))
+
+
+def parse_uuid(raw: str, field: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(raw)
+    except ValueError as exc:
+        raise exceptions.ValidationError({field: [f"{raw!r} is not a valid id."]}) from exc
 
 
 def current_user(request: Request) -> User:

@@ -65,3 +65,50 @@ def test_invalid_collections_are_400_naming_the_field(api, models, body, field):
     response = api.post("/api/v2/collections", body, format="json")
     assert response.status_code == 400
     assert field in response.json()["error"]["details"]
+
+
+def test_list_is_paginated(api, models):  # type: ignore[no-untyped-def]
+    for i in range(3):
+        api.post("/api/v2/collections", {"name": f"C{i}"}, format="json")
+    page = api.get("/api/v2/collections?page_size=2").json()
+    assert page["count"] == 3 and len(page["results"]) == 2 and page["next"]
+    assert len(api.get(page["next"]).json()["results"]) == 1
+
+
+def test_rename_and_describe(api, models):  # type: ignore[no-untyped-def]
+    created = api.post("/api/v2/collections", {"name": "Old"}, format="json").json()
+    response = api.patch(
+        f"/api/v2/collections/{created['id']}", {"name": "New", "description": "d"}, format="json"
+    )
+    assert response.status_code == 200
+    assert (response.json()["name"], response.json()["description"]) == ("New", "d")
+
+
+def test_delete_removes_the_collection_and_its_vectors(api, models, django_capture_on_commit_callbacks):  # type: ignore[no-untyped-def]
+    from semantik.collections.models import Collection
+
+    created = api.post("/api/v2/collections", {"name": "Doomed"}, format="json").json()
+    vector_collection = Collection.objects.get(pk=created["id"]).vector_collection
+    with django_capture_on_commit_callbacks(execute=True):
+        assert api.delete(f"/api/v2/collections/{created['id']}").status_code == 204
+    assert api.get(f"/api/v2/collections/{created['id']}").status_code == 404
+    assert not get_vector_store().collection_exists(vector_collection)
+
+
+def test_someone_elses_collection_cannot_be_deleted_or_renamed(api, client_for, make_user, models):  # type: ignore[no-untyped-def]
+    theirs = client_for(make_user("bob")).post("/api/v2/collections", {"name": "Bob's"}, format="json").json()
+    assert api.delete(f"/api/v2/collections/{theirs['id']}").status_code == 404
+    assert (
+        api.patch(f"/api/v2/collections/{theirs['id']}", {"name": "Mine"}, format="json").status_code == 404
+    )
+
+
+def test_a_collection_with_an_operation_in_flight_cannot_be_deleted(api, user, models, documents_root):  # type: ignore[no-untyped-def]
+    from semantik.collections.models import Collection
+    from semantik.documents.services import source_add
+
+    created = api.post("/api/v2/collections", {"name": "Busy"}, format="json").json()
+    source_add(collection=Collection.objects.get(pk=created["id"]), path=str(documents_root), user=user)
+    response = api.delete(f"/api/v2/collections/{created['id']}")
+    assert response.status_code == 409
+    assert api.get(f"/api/v2/collections/{created['id']}").status_code == 200

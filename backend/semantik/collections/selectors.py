@@ -16,10 +16,14 @@ from semantik.documents.models import Document
 
 def collections_for_user(user: User) -> QuerySet[Collection]:
     indexed = Q(documents__status=Document.Status.INDEXED)
-    return Collection.objects.filter(owner=user).annotate(
-        document_count=Count("documents", filter=indexed, distinct=True),
-        failed_document_count=Count("documents", filter=Q(documents__status=Document.Status.FAILED)),
-        chunk_count=Coalesce(Sum("documents__chunk_count", filter=indexed), 0),
+    return (
+        Collection.objects.filter(owner=user)
+        .annotate(
+            document_count=Count("documents", filter=indexed, distinct=True),
+            failed_document_count=Count("documents", filter=Q(documents__status=Document.Status.FAILED)),
+            chunk_count=Coalesce(Sum("documents__chunk_count", filter=indexed), 0),
+        )
+        .order_by("name", "id")
     )
 
 

@@ -41,6 +41,11 @@ class CollectionCreateSerializer(serializers.Serializer):
         return {**attrs, "model": model, "chunk_size": chunk_size, "chunk_overlap": overlap}
 
 
+class CollectionUpdateSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=128, trim_whitespace=True, required=False)
+    description = serializers.CharField(required=False, allow_blank=True)
+
+
 class CollectionSerializer(serializers.ModelSerializer):
     document_count = serializers.IntegerField(read_only=True, default=0)
     failed_document_count = serializers.IntegerField(read_only=True, default=0)

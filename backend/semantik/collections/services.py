@@ -6,9 +6,10 @@ from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from rest_framework.exceptions import ValidationError
 
-from semantik.api import ServiceUnavailable
+from semantik.api import Conflict, ServiceUnavailable
 from semantik.collections.models import Collection
 from semantik.inference.models import ModelInfo
+from semantik.operations.models import Operation
 from semantik.vectors import get_vector_store
 from semantik.vectors.base import VectorStoreUnavailable
 from semantik.vectors.naming import collection_name
@@ -43,3 +44,42 @@ def collection_create(
     except VectorStoreUnavailable as exc:
         raise ServiceUnavailable(f"Qdrant is unavailable: {exc}") from exc
     return collection
+
+
+def collection_update(
+    collection: Collection, *, name: str | None = None, description: str | None = None
+) -> Collection:
+    """Rename or describe a collection; what shapes its vectors (model, chunking) is fixed here."""
+    if name is not None:
+        collection.name = name
+    if description is not None:
+        collection.description = description
+    try:
+        with transaction.atomic():
+            collection.save(update_fields=["name", "description", "updated_at"])
+    except IntegrityError as exc:
+        raise ValidationError({"name": [f"You already have a collection named {name!r}."]}) from exc
+    return collection
+
+
+def collection_delete(collection: Collection) -> None:
+    """Delete a collection, its documents and operations, then its Qdrant collection.
+
+    Refused (409) while a write operation runs: its worker would go on writing vectors for a
+    collection that no longer exists.
+    """
+    with transaction.atomic():
+        locked = Collection.objects.select_for_update().get(pk=collection.pk)
+        active = (
+            Operation.objects.filter(collection=locked).exclude(status__in=Operation.FINAL_STATUSES).first()
+        )
+        if active is not None:
+            raise Conflict(
+                f"Collection {locked.name!r} is busy with {active.type} operation {active.id}; "
+                "cancel it or wait for it to finish."
+            )
+        vector_collection = locked.vector_collection
+        locked.delete()
+        # After the commit: a rolled-back delete must not have lost the vectors. A failure here
+        # leaves an unreferenced Qdrant collection, never a row pointing at nothing.
+        transaction.on_commit(lambda: get_vector_store().drop_collection(vector_collection))

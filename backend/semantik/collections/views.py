@@ -1,4 +1,4 @@
-"""Collection endpoints: list, create, detail."""
+"""Collection endpoints: list, create, read, rename, delete."""
 
 from __future__ import annotations
 
@@ -9,36 +9,51 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from semantik.api import current_user
+from semantik.api import current_user, paginated
 from semantik.collections.selectors import collection_get_for_user, collections_for_user
-from semantik.collections.serializers import CollectionCreateSerializer, CollectionSerializer
-from semantik.collections.services import collection_create
+from semantik.collections.serializers import (
+    CollectionCreateSerializer,
+    CollectionSerializer,
+    CollectionUpdateSerializer,
+)
+from semantik.collections.services import collection_create, collection_delete, collection_update
 
 
 class CollectionListView(APIView):
     def get(self, request: Request) -> Response:
-        return Response(
-            {"results": CollectionSerializer(collections_for_user(current_user(request)), many=True).data}
-        )
+        collections = collections_for_user(current_user(request))
+        return paginated(request, self, collections, lambda page: CollectionSerializer(page, many=True).data)
 
     def post(self, request: Request) -> Response:
+        user = current_user(request)
         body = CollectionCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
         collection = collection_create(
-            owner=current_user(request),
+            owner=user,
             name=data["name"],
             description=data["description"],
             model=data["model"],
             chunk_size=data["chunk_size"],
             chunk_overlap=data["chunk_overlap"],
         )
-        created = collection_get_for_user(current_user(request), collection.pk)
+        created = collection_get_for_user(user, collection.pk)
         return Response(CollectionSerializer(created).data, status=status.HTTP_201_CREATED)
 
 
 class CollectionDetailView(APIView):
     def get(self, request: Request, collection_id: UUID) -> Response:
-        return Response(
-            CollectionSerializer(collection_get_for_user(current_user(request), collection_id)).data
-        )
+        collection = collection_get_for_user(current_user(request), collection_id)
+        return Response(CollectionSerializer(collection).data)
+
+    def patch(self, request: Request, collection_id: UUID) -> Response:
+        user = current_user(request)
+        collection = collection_get_for_user(user, collection_id)
+        body = CollectionUpdateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        collection_update(collection, **body.validated_data)
+        return Response(CollectionSerializer(collection_get_for_user(user, collection_id)).data)
+
+    def delete(self, request: Request, collection_id: UUID) -> Response:
+        collection_delete(collection_get_for_user(current_user(request), collection_id))
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
 from django.conf import settings
@@ -22,7 +23,9 @@ from semantik.inference.base import Embedder, InferenceError
 from semantik.inference.runtime import get_embedder
 from semantik.operations.models import Operation
 from semantik.operations.services import (
+    OperationCancelled,
     ProgressRecorder,
+    operation_cancelled,
     operation_complete,
     operation_create,
     operation_fail,
@@ -46,23 +49,39 @@ def source_add(*, collection: Collection, path: str, user: User) -> Operation:
         raise ValidationError({"path": [f"{path!r} is not a folder (or does not exist)."]})
     with transaction.atomic():
         source, created = Source.objects.get_or_create(collection=collection, path=str(folder))
-        has_documents = collection.documents.exists()
-        kind = (
-            Operation.Type.RESCAN
-            if not created
-            else (Operation.Type.APPEND if has_documents else Operation.Type.INDEX)
-        )
-        operation = operation_create(
-            collection=collection, user=user, type=kind, params={"source_id": str(source.id)}
-        )
-        operation_id = str(operation.id)
+        if not created:
+            kind = Operation.Type.RESCAN
+        elif collection.documents.exists():
+            kind = Operation.Type.APPEND
+        else:
+            kind = Operation.Type.INDEX
+        return _queue(collection, source, user, kind)
 
-        def enqueue() -> None:
-            from semantik.documents.tasks import index_source
 
-            index_source.delay(operation_id)
+def source_rescan(*, source: Source, user: User) -> Operation:
+    with transaction.atomic():
+        return _queue(source.collection, source, user, Operation.Type.RESCAN)
 
-        transaction.on_commit(enqueue)
+
+def source_remove(*, source: Source, user: User) -> Operation:
+    """Queue the removal of a source: its vectors, its documents, then the source itself."""
+    with transaction.atomic():
+        return _queue(source.collection, source, user, Operation.Type.REMOVE_SOURCE)
+
+
+def _queue(collection: Collection, source: Source, user: User, kind: str) -> Operation:
+    operation = operation_create(
+        collection=collection, user=user, type=kind, params={"source_id": str(source.id)}
+    )
+    operation_id = str(operation.id)
+
+    def enqueue() -> None:
+        from semantik.documents.tasks import index_source, remove_source
+
+        task = remove_source if kind == Operation.Type.REMOVE_SOURCE else index_source
+        task.delay(operation_id)
+
+    transaction.on_commit(enqueue)
     return operation
 
 
@@ -85,6 +104,7 @@ class SourceIndexer:
         self.progress.update(files_total=len(files), force=True)
         known = {d.relative_path: d for d in self.source.documents.all()}
         for scanned in files:
+            self.progress.checkpoint()
             self.progress.update(current_file=scanned.relative_path)
             self._index_file(scanned, known.pop(scanned.relative_path, None))
         # What is left was deleted from disk since the last scan.
@@ -226,24 +246,63 @@ class SourceIndexer:
         )
 
 
-def source_index(operation_id: str, task_id: str = "") -> None:
-    """Run an index/append/rescan operation to its end, recording a clear reason if it fails."""
-    operation = operation_start(operation_id, task_id)
-    if operation is None:
-        return
+def _settle(collection: Collection, failed: bool) -> None:
+    if failed:
+        status = Collection.Status.ERROR
+    elif Document.objects.filter(collection=collection).exists():
+        status = Collection.Status.READY
+    else:
+        status = Collection.Status.EMPTY
+    Collection.objects.filter(pk=collection.pk).update(status=status)
+
+
+def _run(operation: Operation, work: Callable[[], None]) -> None:
+    """Run an operation's work and end it as completed, cancelled or failed with a clear reason."""
     collection = operation.collection
     Collection.objects.filter(pk=collection.pk).update(status=Collection.Status.INDEXING)
     try:
-        SourceIndexer(operation, get_embedder(collection.embedding_model), get_vector_store()).run()
+        work()
+    except OperationCancelled:
+        _settle(collection, failed=False)
+        operation_cancelled(operation)
+        return
     except (InferenceError, VectorStoreError, ExtractionError, Source.DoesNotExist) as exc:
         logger.warning("Operation %s failed: %s", operation.id, exc)
-        Collection.objects.filter(pk=collection.pk).update(status=Collection.Status.ERROR)
+        _settle(collection, failed=True)
         operation_fail(operation, str(exc) or exc.__class__.__name__)
         return
     except Exception as exc:
         logger.exception("Operation %s failed unexpectedly", operation.id)
-        Collection.objects.filter(pk=collection.pk).update(status=Collection.Status.ERROR)
+        _settle(collection, failed=True)
         operation_fail(operation, f"Unexpected error: {exc.__class__.__name__}: {exc}")
         raise
-    Collection.objects.filter(pk=collection.pk).update(status=Collection.Status.READY)
+    _settle(collection, failed=False)
     operation_complete(operation)
+
+
+def source_index(operation_id: str, task_id: str = "") -> None:
+    """Run an index/append/rescan operation to its end."""
+    operation = operation_start(operation_id, task_id)
+    if operation is None:
+        return
+    model = operation.collection.embedding_model
+    _run(operation, lambda: SourceIndexer(operation, get_embedder(model), get_vector_store()).run())
+
+
+def source_remove_run(operation_id: str, task_id: str = "") -> None:
+    """Remove a source's vectors, then its documents and the source row."""
+    operation = operation_start(operation_id, task_id)
+    if operation is None:
+        return
+
+    def work() -> None:
+        source = Source.objects.filter(
+            pk=operation.params["source_id"], collection=operation.collection
+        ).first()
+        if source is None:
+            return  # removed by an earlier delivery of this task
+        # Vectors first: if this fails the rows stay, and a retry finds everything to remove again.
+        get_vector_store().delete_source(operation.collection.vector_collection, str(source.pk))
+        source.delete()
+
+    _run(operation, work)

@@ -1,4 +1,4 @@
-"""POST /api/v2/collections/{id}/sources: add a folder and start indexing it."""
+"""Sources of a collection (add, list, rescan, remove) and its documents (list, read)."""
 
 from __future__ import annotations
 
@@ -9,34 +9,63 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from semantik.api import current_user
+from semantik.api import current_user, paginated, parse_uuid
 from semantik.collections.selectors import collection_get_for_user
-from semantik.documents.serializers import SourceAddSerializer
-from semantik.documents.services import source_add
+from semantik.documents.selectors import document_get, documents_list, source_get
+from semantik.documents.serializers import DocumentSerializer, SourceAddSerializer, SourceSerializer
+from semantik.documents.services import source_add, source_remove, source_rescan
+from semantik.operations.models import Operation
+
+
+def accepted(operation: Operation) -> Response:
+    body = {"operation_id": str(operation.id), "type": operation.type, "status": operation.status}
+    return Response(body, status=status.HTTP_202_ACCEPTED)
 
 
 class SourceListView(APIView):
     def get(self, request: Request, collection_id: UUID) -> Response:
         collection = collection_get_for_user(current_user(request), collection_id)
-        sources = [
-            {
-                "id": str(s.id),
-                "path": s.path,
-                "created_at": s.created_at,
-                "last_scanned_at": s.last_scanned_at,
-            }
-            for s in collection.sources.all()
-        ]
-        return Response({"results": sources})
+        return Response({"results": SourceSerializer(collection.sources.all(), many=True).data})
 
     def post(self, request: Request, collection_id: UUID) -> Response:
-        collection = collection_get_for_user(current_user(request), collection_id)
+        user = current_user(request)
+        collection = collection_get_for_user(user, collection_id)
         body = SourceAddSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        operation = source_add(
-            collection=collection, path=body.validated_data["path"], user=current_user(request)
+        return accepted(source_add(collection=collection, path=body.validated_data["path"], user=user))
+
+
+class SourceDetailView(APIView):
+    def get(self, request: Request, collection_id: UUID, source_id: UUID) -> Response:
+        collection = collection_get_for_user(current_user(request), collection_id)
+        return Response(SourceSerializer(source_get(collection, source_id)).data)
+
+    def delete(self, request: Request, collection_id: UUID, source_id: UUID) -> Response:
+        user = current_user(request)
+        source = source_get(collection_get_for_user(user, collection_id), source_id)
+        return accepted(source_remove(source=source, user=user))
+
+
+class SourceRescanView(APIView):
+    def post(self, request: Request, collection_id: UUID, source_id: UUID) -> Response:
+        user = current_user(request)
+        source = source_get(collection_get_for_user(user, collection_id), source_id)
+        return accepted(source_rescan(source=source, user=user))
+
+
+class DocumentListView(APIView):
+    def get(self, request: Request, collection_id: UUID) -> Response:
+        collection = collection_get_for_user(current_user(request), collection_id)
+        source = request.query_params.get("source")
+        documents = documents_list(
+            collection,
+            status=request.query_params.get("status"),
+            source_id=parse_uuid(source, "source") if source else None,
         )
-        return Response(
-            {"operation_id": str(operation.id), "type": operation.type, "status": operation.status},
-            status=status.HTTP_202_ACCEPTED,
-        )
+        return paginated(request, self, documents, lambda page: DocumentSerializer(page, many=True).data)
+
+
+class DocumentDetailView(APIView):
+    def get(self, request: Request, collection_id: UUID, document_id: UUID) -> Response:
+        collection = collection_get_for_user(current_user(request), collection_id)
+        return Response(DocumentSerializer(document_get(collection, document_id)).data)

@@ -41,6 +41,8 @@ class Operation(models.Model):
     chunks_written = models.PositiveIntegerField(default=0)
     current_file = models.CharField(max_length=4096, blank=True, default="")
     error = models.TextField(blank=True, default="")
+    # Set by a user; the worker stops at the next file and ends the operation as cancelled.
+    cancel_requested = models.BooleanField(default=False)
     task_id = models.CharField(max_length=255, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)

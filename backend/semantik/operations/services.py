@@ -23,6 +23,10 @@ PROGRESS_EVENT_INTERVAL_S = 0.5
 WRITE_TYPES = {t.value for t in Operation.Type}
 
 
+class OperationCancelled(Exception):
+    """Raised inside the work loop when the user has asked the operation to stop."""
+
+
 class OperationState(TypedDict):
     id: str
     collection_id: str
@@ -35,6 +39,7 @@ class OperationState(TypedDict):
     chunks_written: int
     current_file: str
     error: str
+    cancel_requested: bool
     created_at: str
     started_at: str | None
     finished_at: str | None
@@ -57,6 +62,7 @@ def operation_state(operation: Operation) -> OperationState:
         "chunks_written": operation.chunks_written,
         "current_file": operation.current_file,
         "error": operation.error,
+        "cancel_requested": operation.cancel_requested,
         "created_at": operation.created_at.isoformat(),
         "started_at": _iso(operation.started_at),
         "finished_at": _iso(operation.finished_at),
@@ -130,6 +136,11 @@ class ProgressRecorder:
             self._last_event = now
             _announce(self.operation, "operation.progress")
 
+    def checkpoint(self) -> None:
+        """Stop here if the user cancelled: the work done so far is whole, so it can stay."""
+        if Operation.objects.filter(pk=self.operation.pk, cancel_requested=True).exists():
+            raise OperationCancelled()
+
     def add(self, **increments: int) -> None:
         self.update(**{name: getattr(self.operation, name) + step for name, step in increments.items()})
 
@@ -151,3 +162,23 @@ def operation_complete(operation: Operation) -> Operation:
 
 def operation_fail(operation: Operation, error: str) -> Operation:
     return _finish(operation, Operation.Status.FAILED, error, "operation.failed")
+
+
+def operation_cancelled(operation: Operation) -> Operation:
+    return _finish(operation, Operation.Status.CANCELLED, "Cancelled by the user.", "operation.cancelled")
+
+
+def operation_cancel(operation_id: str) -> Operation:
+    """Cancel a pending operation at once, or ask a running one to stop at its next file."""
+    with transaction.atomic():
+        operation = Operation.objects.select_for_update().get(pk=operation_id)
+        if operation.is_final:
+            raise Conflict(f"Operation {operation.id} has already ended ({operation.status}).")
+        if operation.status == Operation.Status.PENDING:
+            return _finish(
+                operation, Operation.Status.CANCELLED, "Cancelled before it started.", "operation.cancelled"
+            )
+        operation.cancel_requested = True
+        operation.save(update_fields=["cancel_requested"])
+    _announce(operation, "operation.progress")
+    return operation
