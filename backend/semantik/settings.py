@@ -199,10 +199,14 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # healthy task would be handed to a second worker while the first is still running it.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": get_int("CELERY_VISIBILITY_TIMEOUT", 6 * 3600)}
 CELERY_TASK_ALWAYS_EAGER = get_bool("CELERY_TASK_ALWAYS_EAGER", False)
+CELERY_BEAT_SCHEDULE = {
+    "reap-stale-operations": {"task": "semantik.reap_stale_operations", "schedule": 60.0},
+}
 CELERY_WORKER_CONCURRENCY = get_int("CELERY_WORKER_CONCURRENCY", 2, minimum=1)
 
 # Operations whose heartbeat is older than this are considered abandoned by a dead worker.
-OPERATION_STALE_AFTER_S = get_int("OPERATION_STALE_AFTER_S", 300, minimum=10)
+OPERATION_STALE_AFTER_S = get_int("OPERATION_STALE_AFTER_S", 300, minimum=2)
+OPERATION_HEARTBEAT_S = get_float("OPERATION_HEARTBEAT_S", 15.0)
 
 LOGGING = {
     "version": 1,

@@ -43,7 +43,7 @@ def start(data_dir: Path, port: int, model_repository: Path) -> subprocess.Popen
         MODEL_REPOSITORY=str(model_repository),
         SEMANTIK_ADMIN_USERNAME="admin",
         SEMANTIK_ADMIN_PASSWORD=ADMIN_PASSWORD,
-        LOG_LEVEL="WARNING",
+        LOG_LEVEL="INFO",
     )
     log = (data_dir / "run.log").open("ab")
     return subprocess.Popen(
@@ -103,3 +103,49 @@ def test_run_serves_stops_cleanly_on_ctrl_c_and_sigterm_and_keeps_data(data_dir,
     assert names == ["Survivor"]
     assert stop(second, signal.SIGTERM) == []
     assert second.returncode == 0
+
+
+def test_killing_the_process_mid_operation_then_restarting_finishes_it_exactly(data_dir, model_repository):  # type: ignore[no-untyped-def]
+    port = find_free_port()
+    url = f"http://127.0.0.1:{port}"
+    folder = data_dir / "documents" / "many"
+    folder.mkdir(parents=True)
+    for i in range(60):
+        (folder / f"{i:03}.txt").write_text(
+            f"Note {i}. " + "The quick brown fox jumps over the lazy dog. " * 20
+        )
+
+    first = start(data_dir, port, model_repository)
+    wait_ready(first, url, data_dir)
+    headers = login(url)
+    collection = httpx.post(f"{url}/api/v2/collections", json={"name": "Crash"}, headers=headers).json()
+    added = httpx.post(
+        f"{url}/api/v2/collections/{collection['id']}/sources", json={"path": str(folder)}, headers=headers
+    )
+    operation_url = f"{url}/api/v2/operations/{added.json()['operation_id']}"
+    deadline = time.monotonic() + 120
+    while httpx.get(operation_url, headers=headers).json()["files_processed"] < 5:
+        assert time.monotonic() < deadline, "indexing did not start"
+        time.sleep(0.2)
+    first.kill()  # no shutdown at all: what a power cut or the OOM killer does
+    first.wait(timeout=30)
+
+    second = start(data_dir, port, model_repository)
+    try:
+        wait_ready(second, url, data_dir)
+        headers = login(url)
+        deadline = time.monotonic() + 120
+        while (state := httpx.get(operation_url, headers=headers).json())["status"] not in {
+            "completed",
+            "failed",
+        }:
+            log = (data_dir / "run.log").read_text()[-6000:]
+            assert time.monotonic() < deadline, f"the resumed operation did not finish: {state}\n{log}"
+            time.sleep(0.5)
+        assert state["status"] == "completed", state
+        detail = httpx.get(f"{url}/api/v2/collections/{collection['id']}", headers=headers).json()
+        assert detail["document_count"] == 60
+        # Exact: Qdrant holds precisely the chunks of the documents, no duplicates from the retry.
+        assert detail["vector_count"] == detail["chunk_count"] > 60
+    finally:
+        assert stop(second, signal.SIGTERM) == []

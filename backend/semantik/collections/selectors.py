@@ -6,12 +6,14 @@ from collections.abc import Sequence
 from uuid import UUID
 
 from django.contrib.auth.models import User
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, Max, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 from rest_framework.exceptions import NotFound
 
 from semantik.collections.models import Collection
 from semantik.documents.models import Document
+from semantik.vectors import get_vector_store
+from semantik.vectors.base import VectorStoreError
 
 
 def collections_for_user(user: User) -> QuerySet[Collection]:
@@ -22,6 +24,8 @@ def collections_for_user(user: User) -> QuerySet[Collection]:
             document_count=Count("documents", filter=indexed, distinct=True),
             failed_document_count=Count("documents", filter=Q(documents__status=Document.Status.FAILED)),
             chunk_count=Coalesce(Sum("documents__chunk_count", filter=indexed), 0),
+            total_bytes=Coalesce(Sum("documents__size", filter=indexed), 0),
+            last_indexed_at=Max("documents__indexed_at"),
         )
         .order_by("name", "id")
     )
@@ -41,3 +45,14 @@ def collections_get_many_for_user(user: User, collection_ids: Sequence[UUID]) ->
     if missing:
         raise NotFound(f"Collection {', '.join(missing)} not found.")
     return [found[i] for i in collection_ids]
+
+
+def collection_vector_count(collection: Collection) -> int | None:
+    """How many points Qdrant holds for the collection (None when Qdrant cannot say right now).
+
+    Equal to chunk_count when the collection is consistent; shown so a user can see it is.
+    """
+    try:
+        return get_vector_store().count(collection.vector_collection)
+    except VectorStoreError:
+        return None

@@ -8,6 +8,7 @@ from django.conf import settings
 from rest_framework import serializers
 
 from semantik.collections.models import Collection
+from semantik.collections.selectors import collection_vector_count
 from semantik.inference.base import ModelNotFound
 from semantik.inference.runtime import model_info
 
@@ -50,6 +51,8 @@ class CollectionSerializer(serializers.ModelSerializer):
     document_count = serializers.IntegerField(read_only=True, default=0)
     failed_document_count = serializers.IntegerField(read_only=True, default=0)
     chunk_count = serializers.IntegerField(read_only=True, default=0)
+    total_bytes = serializers.IntegerField(read_only=True, default=0)
+    last_indexed_at = serializers.DateTimeField(read_only=True, default=None)
 
     class Meta:
         model = Collection
@@ -65,7 +68,20 @@ class CollectionSerializer(serializers.ModelSerializer):
             "document_count",
             "failed_document_count",
             "chunk_count",
+            "total_bytes",
+            "last_indexed_at",
             "created_at",
             "updated_at",
         ]
         read_only_fields = fields
+
+
+class CollectionDetailSerializer(CollectionSerializer):
+    vector_count = serializers.SerializerMethodField()
+
+    class Meta(CollectionSerializer.Meta):
+        fields = [*CollectionSerializer.Meta.fields, "vector_count"]
+        read_only_fields = fields
+
+    def get_vector_count(self, collection: Collection) -> int | None:
+        return collection_vector_count(collection)

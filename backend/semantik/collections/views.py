@@ -13,6 +13,7 @@ from semantik.api import current_user, paginated
 from semantik.collections.selectors import collection_get_for_user, collections_for_user
 from semantik.collections.serializers import (
     CollectionCreateSerializer,
+    CollectionDetailSerializer,
     CollectionSerializer,
     CollectionUpdateSerializer,
 )
@@ -38,13 +39,13 @@ class CollectionListView(APIView):
             chunk_overlap=data["chunk_overlap"],
         )
         created = collection_get_for_user(user, collection.pk)
-        return Response(CollectionSerializer(created).data, status=status.HTTP_201_CREATED)
+        return Response(CollectionDetailSerializer(created).data, status=status.HTTP_201_CREATED)
 
 
 class CollectionDetailView(APIView):
     def get(self, request: Request, collection_id: UUID) -> Response:
         collection = collection_get_for_user(current_user(request), collection_id)
-        return Response(CollectionSerializer(collection).data)
+        return Response(CollectionDetailSerializer(collection).data)
 
     def patch(self, request: Request, collection_id: UUID) -> Response:
         user = current_user(request)
@@ -52,7 +53,7 @@ class CollectionDetailView(APIView):
         body = CollectionUpdateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         collection_update(collection, **body.validated_data)
-        return Response(CollectionSerializer(collection_get_for_user(user, collection_id)).data)
+        return Response(CollectionDetailSerializer(collection_get_for_user(user, collection_id)).data)
 
     def delete(self, request: Request, collection_id: UUID) -> Response:
         collection_delete(collection_get_for_user(current_user(request), collection_id))

@@ -25,11 +25,13 @@ from semantik.operations.models import Operation
 from semantik.operations.services import (
     OperationCancelled,
     ProgressRecorder,
+    heartbeat,
     operation_cancelled,
     operation_complete,
     operation_create,
     operation_fail,
     operation_start,
+    operations_orphaned_here,
 )
 from semantik.realtime.events import publish
 from semantik.vectors import get_vector_store
@@ -76,10 +78,9 @@ def _queue(collection: Collection, source: Source, user: User, kind: str) -> Ope
     operation_id = str(operation.id)
 
     def enqueue() -> None:
-        from semantik.documents.tasks import index_source, remove_source
+        from semantik.documents.tasks import task_for
 
-        task = remove_source if kind == Operation.Type.REMOVE_SOURCE else index_source
-        task.delay(operation_id)
+        task_for(kind).delay(operation_id)
 
     transaction.on_commit(enqueue)
     return operation
@@ -101,7 +102,15 @@ class SourceIndexer:
         if not folder.is_dir():
             raise ExtractionError(f"The source folder {folder} no longer exists.")
         files = list(scan(folder, settings.DOCUMENT_PATH))
-        self.progress.update(files_total=len(files), force=True)
+        # Counted afresh on every run: a resumed run skips what its predecessor finished.
+        self.progress.update(
+            files_total=len(files),
+            files_processed=0,
+            files_skipped=0,
+            files_failed=0,
+            chunks_written=0,
+            force=True,
+        )
         known = {d.relative_path: d for d in self.source.documents.all()}
         for scanned in files:
             self.progress.checkpoint()
@@ -261,7 +270,8 @@ def _run(operation: Operation, work: Callable[[], None]) -> None:
     collection = operation.collection
     Collection.objects.filter(pk=collection.pk).update(status=Collection.Status.INDEXING)
     try:
-        work()
+        with heartbeat(operation, settings.OPERATION_HEARTBEAT_S):
+            work()
     except OperationCancelled:
         _settle(collection, failed=False)
         operation_cancelled(operation)
@@ -306,3 +316,15 @@ def source_remove_run(operation_id: str, task_id: str = "") -> None:
         source.delete()
 
     _run(operation, work)
+
+
+def operations_resume_orphaned() -> list[str]:
+    """Queue again what a previous, now dead, worker process of this host left half done."""
+    from semantik.documents.tasks import task_for
+
+    resumed = []
+    for operation in operations_orphaned_here():
+        logger.info("Resuming operation %s left by dead worker %s", operation.id, operation.worker)
+        task_for(operation.type).delay(str(operation.id))
+        resumed.append(str(operation.id))
+    return resumed

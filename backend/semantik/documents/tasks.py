@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
-from celery import Task, shared_task
+import logging
+from typing import Any
 
-from semantik.documents.services import source_index, source_remove_run
+from celery import Task, shared_task
+from celery.signals import worker_ready
+
+from semantik.documents.services import operations_resume_orphaned, source_index, source_remove_run
+from semantik.operations.models import Operation
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(bind=True, name="semantik.index_source", acks_late=True)
@@ -15,3 +22,17 @@ def index_source(self: Task, operation_id: str) -> None:
 @shared_task(bind=True, name="semantik.remove_source", acks_late=True)
 def remove_source(self: Task, operation_id: str) -> None:
     source_remove_run(operation_id, task_id=self.request.id or "")
+
+
+def task_for(operation_type: str) -> Task:
+    return remove_source if operation_type == Operation.Type.REMOVE_SOURCE else index_source
+
+
+@worker_ready.connect
+def resume_orphaned_operations(**kwargs: Any) -> None:
+    # A killed worker's unacknowledged message only comes back after the broker's visibility
+    # timeout (hours); its operations are picked up again as soon as a worker is back instead.
+    try:
+        operations_resume_orphaned()
+    except Exception:
+        logger.exception("Could not resume orphaned operations")

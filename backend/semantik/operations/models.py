@@ -44,6 +44,9 @@ class Operation(models.Model):
     # Set by a user; the worker stops at the next file and ends the operation as cancelled.
     cancel_requested = models.BooleanField(default=False)
     task_id = models.CharField(max_length=255, blank=True, default="")
+    # "host:pid" of the worker process running it: lets a restarted worker find what its previous
+    # incarnation left half done, and keeps two workers from running one operation.
+    worker = models.CharField(max_length=255, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)

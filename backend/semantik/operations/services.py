@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
+import socket
+import threading
 import time
+from collections.abc import Iterator
+from datetime import datetime, timedelta
 from typing import Any, TypedDict
 
+from django.conf import settings
 from django.contrib.auth.models import User
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from semantik.api import Conflict
@@ -93,8 +100,20 @@ def operation_create(
         return Operation.objects.create(collection=collection, user=user, type=type, params=params)
 
 
+def worker_identity() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _stale_before() -> datetime:
+    return timezone.now() - timedelta(seconds=settings.OPERATION_STALE_AFTER_S)
+
+
 def operation_start(operation_id: str, task_id: str = "") -> Operation | None:
-    """Move a pending operation to processing; None if it already ended (a redelivered task)."""
+    """Move an operation to processing, or resume one a dead worker left.
+
+    None when there is nothing to do: it ended already (a redelivered task), or another live
+    worker is running it.
+    """
     with transaction.atomic():
         operation = (
             Operation.objects.select_for_update().select_related("collection").filter(pk=operation_id).first()
@@ -105,16 +124,99 @@ def operation_start(operation_id: str, task_id: str = "") -> Operation | None:
             return None
         if operation.is_final:
             return None
-        now = timezone.now()
+        me = worker_identity()
         resumed = operation.status == Operation.Status.PROCESSING
+        alive_elsewhere = (
+            resumed
+            and operation.worker != me
+            and operation.heartbeat_at is not None
+            and operation.heartbeat_at > _stale_before()
+            and not _is_dead_local_worker(operation.worker)
+        )
+        if alive_elsewhere:
+            logger.info(
+                "Operation %s is running on %s; not starting it twice", operation.id, operation.worker
+            )
+            return None
+        now = timezone.now()
         operation.status = Operation.Status.PROCESSING
         operation.started_at = operation.started_at or now
         operation.heartbeat_at = now
         operation.task_id = task_id or operation.task_id
-        operation.save(update_fields=["status", "started_at", "heartbeat_at", "task_id"])
+        operation.worker = me
+        operation.save(update_fields=["status", "started_at", "heartbeat_at", "task_id", "worker"])
     if not resumed:
         _announce(operation, "operation.started")
     return operation
+
+
+def _is_dead_local_worker(worker: str) -> bool:
+    """True for a worker of this host whose process is gone: a restart found its leftovers."""
+    host, _, pid = worker.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    if int(pid) == os.getpid():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+def operations_orphaned_here() -> list[Operation]:
+    """Operations left processing by a previous process of this worker host, now dead."""
+    candidates = Operation.objects.filter(status=Operation.Status.PROCESSING).exclude(worker="")
+    return [o for o in candidates if _is_dead_local_worker(o.worker)]
+
+
+def operations_reap_stale() -> list[Operation]:
+    """Fail operations whose worker stopped sending heartbeats; healthy long ones keep beating."""
+    reaped = []
+    for operation in Operation.objects.filter(
+        status=Operation.Status.PROCESSING, heartbeat_at__lt=_stale_before()
+    ):
+        with transaction.atomic():
+            locked = Operation.objects.select_for_update().get(pk=operation.pk)
+            fresh = locked.heartbeat_at is not None and locked.heartbeat_at >= _stale_before()
+            if locked.status != Operation.Status.PROCESSING or fresh:
+                continue
+            since = locked.heartbeat_at.isoformat() if locked.heartbeat_at else "its start"
+            reaped.append(
+                _finish(
+                    locked,
+                    Operation.Status.FAILED,
+                    f"The worker running it ({locked.worker or 'unknown'}) stopped responding: no heartbeat "
+                    f"since {since}. Run it again to finish the work; nothing already indexed is lost.",
+                    "operation.failed",
+                )
+            )
+    return reaped
+
+
+@contextlib.contextmanager
+def heartbeat(operation: Operation, interval_s: float) -> Iterator[None]:
+    """Keep the operation's heartbeat fresh while its work runs, however long one step takes."""
+    stop = threading.Event()
+
+    def beat() -> None:
+        try:
+            while not stop.wait(interval_s):
+                Operation.objects.filter(pk=operation.pk, status=Operation.Status.PROCESSING).update(
+                    heartbeat_at=timezone.now()
+                )
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=beat, name=f"heartbeat-{operation.pk}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=interval_s + 5)
 
 
 class ProgressRecorder:

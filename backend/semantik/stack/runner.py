@@ -104,8 +104,11 @@ def celery_worker_thread() -> Iterator[None]:
     from django.conf import settings
 
     from semantik.celery import app
+    from semantik.documents.tasks import resume_orphaned_operations
 
     worker = app.WorkController(
+        # A bare WorkController sends no worker_ready signal; resume what a killed run left here.
+        ready_callback=lambda consumer: resume_orphaned_operations(),
         pool_cls="threads",
         concurrency=settings.CELERY_WORKER_CONCURRENCY,
         loglevel=settings.LOG_LEVEL,
@@ -120,6 +123,36 @@ def celery_worker_thread() -> Iterator[None]:
     finally:
         worker.stop(in_sighandler=False)
         thread.join(timeout=30)
+
+
+@contextlib.contextmanager
+def maintenance_thread(interval_s: float = 60.0) -> Iterator[None]:
+    """What Celery beat does in a distributed deployment: fail operations whose worker died.
+
+    Celery's embedded beat would fork this process, which holds the embedded Qdrant and threads.
+    """
+    from django.db import connection
+
+    from semantik.operations.services import operations_reap_stale
+
+    stop = threading.Event()
+
+    def loop() -> None:
+        while not stop.wait(interval_s):
+            try:
+                operations_reap_stale()
+            except Exception:
+                logger.exception("Reaping stale operations failed")
+            finally:
+                connection.close()
+
+    thread = threading.Thread(target=loop, name="maintenance", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=10)
 
 
 def _exit_on_sigterm() -> None:
@@ -142,6 +175,7 @@ def run(options: RunOptions) -> None:
         with contextlib.ExitStack() as stack:
             if options.with_worker:
                 stack.enter_context(celery_worker_thread())
+                stack.enter_context(maintenance_thread())
             from semantik.vectors import reset_vector_store
 
             stack.callback(reset_vector_store)
