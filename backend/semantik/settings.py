@@ -66,6 +66,13 @@ EMBED_BATCH_SIZE = get_int("EMBED_BATCH_SIZE", 32, minimum=1)
 DEFAULT_CHUNK_SIZE = get_int("DEFAULT_CHUNK_SIZE", 200, minimum=16)
 DEFAULT_CHUNK_OVERLAP = get_int("DEFAULT_CHUNK_OVERLAP", 32, minimum=0)
 MAX_FILE_BYTES = get_int("MAX_FILE_BYTES", 50 * 1024 * 1024, minimum=1)
+# Extraction runs in worker processes, each bounded in time and memory, so one hostile file
+# fails alone instead of hanging or exhausting the worker.
+EXTRACTION_WORKERS = get_int("EXTRACTION_WORKERS", 2, minimum=1)
+EXTRACTION_TIMEOUT_S = get_float("EXTRACTION_TIMEOUT_S", 120.0)
+EXTRACTION_MEMORY_BYTES = get_int("EXTRACTION_MEMORY_BYTES", 2 * 1024**3, minimum=64 * 1024**2)
+# Chunks per embedding call during ingestion; batches span documents.
+INGEST_BATCH_SIZE = get_int("INGEST_BATCH_SIZE", 64, minimum=1)
 
 SEMANTIK_ADMIN_USERNAME = get_str("SEMANTIK_ADMIN_USERNAME", "admin")
 SEMANTIK_ADMIN_PASSWORD = get_str("SEMANTIK_ADMIN_PASSWORD")

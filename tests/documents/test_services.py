@@ -140,3 +140,55 @@ def test_triton_down_fails_the_operation_with_a_clear_reason(collection, documen
     assert "Triton" in operation.error
     collection.refresh_from_db()
     assert collection.status == "error"
+
+
+def test_batches_that_span_documents_write_every_chunk_exactly(
+    collection, documents_root, user, triton, settings
+):  # type: ignore[no-untyped-def]
+    settings.INGEST_BATCH_SIZE = 3
+    for i, sentences in enumerate([1, 12, 2, 30, 5]):
+        (documents_root / f"{i}.txt").write_text(long_text(f"topic {i}", sentences))
+    operation = index(collection, documents_root, user)
+    assert operation.status == "completed", operation.error
+    assert operation.files_processed == 5
+    assert operation.chunks_written == sum(d.chunk_count for d in Document.objects.all())
+    assert_exact(collection)
+
+
+class QdrantFailingAfter:
+    """The real store, made to fail from its Nth upsert on: Qdrant going away mid-operation."""
+
+    def __init__(self, store, upserts_before_failure: int) -> None:  # type: ignore[no-untyped-def]
+        self.store = store
+        self.left = upserts_before_failure
+
+    def upsert(self, name, points):  # type: ignore[no-untyped-def]
+        from semantik.vectors.base import VectorStoreUnavailable
+
+        if self.left == 0:
+            raise VectorStoreUnavailable("Qdrant went away (injected)")
+        self.left -= 1
+        return self.store.upsert(name, points)
+
+    def __getattr__(self, name):  # type: ignore[no-untyped-def]
+        return getattr(self.store, name)
+
+
+def test_qdrant_failing_mid_operation_leaves_no_partial_document(
+    collection, documents_root, user, triton, settings, monkeypatch
+):  # type: ignore[no-untyped-def]
+    settings.INGEST_BATCH_SIZE = 4
+    for i in range(6):
+        (documents_root / f"{i}.txt").write_text(long_text(f"subject {i}", 12))
+    failing = QdrantFailingAfter(get_vector_store(), upserts_before_failure=3)
+    monkeypatch.setattr("semantik.documents.services.get_vector_store", lambda: failing)
+    operation = index(collection, documents_root, user)
+    assert operation.status == "failed" and "injected" in operation.error
+    assert Document.objects.filter(status="indexed").count() < 6
+    assert_exact(collection)
+
+    monkeypatch.undo()
+    retried = index(collection, documents_root, user)
+    assert retried.status == "completed"
+    assert Document.objects.filter(status="indexed").count() == 6
+    assert_exact(collection)

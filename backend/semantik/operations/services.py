@@ -227,16 +227,20 @@ class ProgressRecorder:
     def __init__(self, operation: Operation) -> None:
         self.operation = operation
         self._last_event = 0.0
+        # The indexing pipeline reports from two threads (reading files, writing vectors).
+        self._lock = threading.RLock()
 
     def update(self, *, force: bool = False, **changes: Any) -> None:
-        for name, value in changes.items():
-            setattr(self.operation, name, value)
-        self.operation.heartbeat_at = timezone.now()
-        self.operation.save(update_fields=[*self.COUNTER_FIELDS, "current_file", "heartbeat_at"])
-        now = time.monotonic()
-        if force or now - self._last_event >= PROGRESS_EVENT_INTERVAL_S:
+        with self._lock:
+            for name, value in changes.items():
+                setattr(self.operation, name, value)
+            self.operation.heartbeat_at = timezone.now()
+            self.operation.save(update_fields=[*self.COUNTER_FIELDS, "current_file", "heartbeat_at"])
+            now = time.monotonic()
+            if not force and now - self._last_event < PROGRESS_EVENT_INTERVAL_S:
+                return
             self._last_event = now
-            _announce(self.operation, "operation.progress")
+        _announce(self.operation, "operation.progress")
 
     def checkpoint(self) -> None:
         """Stop here if the user cancelled: the work done so far is whole, so it can stay."""
@@ -244,7 +248,8 @@ class ProgressRecorder:
             raise OperationCancelled()
 
     def add(self, **increments: int) -> None:
-        self.update(**{name: getattr(self.operation, name) + step for name, step in increments.items()})
+        with self._lock:
+            self.update(**{name: getattr(self.operation, name) + step for name, step in increments.items()})
 
 
 def _finish(operation: Operation, status: str, error: str, event_type: EventType) -> Operation:
