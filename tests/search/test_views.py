@@ -70,3 +70,25 @@ def test_searching_a_collection_you_cannot_see_is_404(api, client_for, make_user
 )
 def test_malformed_search_is_400(api, body):  # type: ignore[no-untyped-def]
     assert api.post("/api/v2/search", body, format="json").status_code == 400
+
+
+def test_a_pdf_hit_names_its_page(api, user, models, documents_root, triton):  # type: ignore[no-untyped-def]
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    sailing = "Sailing boats catch the wind in their sails. " * 5
+    volcanoes = "Volcanoes erupt when magma and lava rise through the crust. " * 5
+    for text in [sailing, volcanoes]:
+        pdf.add_page()
+        pdf.set_font("Helvetica", size=12)
+        pdf.multi_cell(0, 10, text)
+    (documents_root / "book.pdf").write_bytes(bytes(pdf.output()))
+    body = api.post(
+        "/api/v2/collections", {"name": "Books", "chunk_size": 16, "chunk_overlap": 0}, format="json"
+    ).json()
+    collection = Collection.objects.get(pk=body["id"])
+    source_index(str(source_add(collection=collection, path=str(documents_root), user=user).id))
+    top = api.post(
+        "/api/v2/search", {"query": "lava and eruptions", "collections": [body["id"]], "k": 1}, format="json"
+    ).json()["results"][0]
+    assert "Sailing" not in top["text"] and top["page"] == 2

@@ -26,6 +26,7 @@ class SearchResult(TypedDict):
     chunk_index: int
     start: int
     end: int
+    page: int | None
     collection_id: str
 
 
@@ -52,6 +53,7 @@ def search(*, user: User, query: str, collection_ids: Sequence[UUID], k: int) ->
                             "chunk_index": payload["chunk_index"],
                             "start": payload["start"],
                             "end": payload["end"],
+                            "page": payload.get("page"),
                             "collection_id": str(collection.pk),
                         }
                     )
