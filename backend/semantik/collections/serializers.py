@@ -9,11 +9,9 @@ from rest_framework import serializers
 
 from semantik.collections.models import Collection
 from semantik.collections.selectors import collection_vector_count
+from semantik.documents.chunking import SPECIAL_TOKENS, chunking_errors
 from semantik.inference.base import ModelNotFound
 from semantik.inference.runtime import model_info
-
-# Two tokens of the model's window are taken by the [CLS]/[SEP] style markers.
-SPECIAL_TOKENS = 2
 
 
 class CollectionCreateSerializer(serializers.Serializer):
@@ -28,17 +26,14 @@ class CollectionCreateSerializer(serializers.Serializer):
             model = model_info(attrs.get("embedding_model") or settings.DEFAULT_EMBEDDING_MODEL)
         except ModelNotFound as exc:
             raise serializers.ValidationError({"embedding_model": [str(exc)]}) from exc
-        limit = model.max_length - SPECIAL_TOKENS
-        chunk_size = attrs.get("chunk_size") or min(settings.DEFAULT_CHUNK_SIZE, limit)
-        if chunk_size > limit:
-            raise serializers.ValidationError(
-                {"chunk_size": [f"{model.name} reads at most {limit} tokens per chunk; got {chunk_size}."]}
-            )
+        chunk_size = attrs.get("chunk_size") or min(
+            settings.DEFAULT_CHUNK_SIZE, model.max_length - SPECIAL_TOKENS
+        )
         overlap = attrs.get("chunk_overlap")
         if overlap is None:
             overlap = min(settings.DEFAULT_CHUNK_OVERLAP, chunk_size // 4)
-        if overlap >= chunk_size:
-            raise serializers.ValidationError({"chunk_overlap": ["must be smaller than chunk_size."]})
+        if errors := chunking_errors(model.name, model.max_length, chunk_size, overlap):
+            raise serializers.ValidationError(errors)
         return {**attrs, "model": model, "chunk_size": chunk_size, "chunk_overlap": overlap}
 
 

@@ -5,6 +5,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+# Two tokens of the model's window are taken by the [CLS]/[SEP] style markers.
+SPECIAL_TOKENS = 2
+
+
+def chunking_errors(model_name: str, max_length: int, chunk_size: int, overlap: int) -> dict[str, list[str]]:
+    """Why a chunking cannot work with a model, by field; empty when it can."""
+    limit = max_length - SPECIAL_TOKENS
+    if chunk_size > limit:
+        return {"chunk_size": [f"{model_name} reads at most {limit} tokens per chunk; got {chunk_size}."]}
+    if overlap >= chunk_size:
+        return {"chunk_overlap": ["must be smaller than chunk_size."]}
+    return {}
+
 
 @dataclass(frozen=True)
 class Chunk:

@@ -1,5 +1,7 @@
 """Source and document shapes."""
 
+from typing import Any
+
 from rest_framework import serializers
 
 from semantik.documents.models import Document, Source
@@ -7,6 +9,26 @@ from semantik.documents.models import Document, Source
 
 class SourceAddSerializer(serializers.Serializer):
     path = serializers.CharField(max_length=4096)
+
+
+class ChunkingPreviewSerializer(serializers.Serializer):
+    """A text, or a document of a collection, and the chunking to try on it."""
+
+    text = serializers.CharField(required=False, trim_whitespace=False, max_length=200_000)
+    collection = serializers.UUIDField(required=False)
+    document = serializers.UUIDField(required=False)
+    embedding_model = serializers.CharField(required=False)
+    chunk_size = serializers.IntegerField(required=False, min_value=16)
+    chunk_overlap = serializers.IntegerField(required=False, min_value=0)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if ("text" in attrs) == ("document" in attrs):
+            raise serializers.ValidationError({"text": ["Give either a text or a document, not both."]})
+        if "document" in attrs and "collection" not in attrs:
+            raise serializers.ValidationError(
+                {"collection": ["A document is previewed within its collection."]}
+            )
+        return attrs
 
 
 class SourceSerializer(serializers.ModelSerializer):

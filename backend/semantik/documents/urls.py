@@ -7,6 +7,7 @@ from semantik.documents import views
 collection = "collections/<uuid:collection_id>"
 
 urlpatterns = [
+    path("chunking/preview", views.ChunkingPreviewView.as_view(), name="chunking-preview"),
     path(f"{collection}/sources", views.SourceListView.as_view(), name="source-list"),
     path(f"{collection}/sources/<uuid:source_id>", views.SourceDetailView.as_view(), name="source-detail"),
     path(

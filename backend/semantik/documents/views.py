@@ -1,4 +1,4 @@
-"""Sources of a collection (add, list, rescan, remove) and its documents (list, read)."""
+"""Sources of a collection (add, list, rescan, remove), its documents (list, read), chunking preview."""
 
 from __future__ import annotations
 
@@ -11,8 +11,14 @@ from rest_framework.views import APIView
 
 from semantik.api import current_user, paginated, parse_uuid
 from semantik.collections.selectors import collection_get_for_user
+from semantik.documents.preview import chunking_preview
 from semantik.documents.selectors import document_get, documents_list, source_get
-from semantik.documents.serializers import DocumentSerializer, SourceAddSerializer, SourceSerializer
+from semantik.documents.serializers import (
+    ChunkingPreviewSerializer,
+    DocumentSerializer,
+    SourceAddSerializer,
+    SourceSerializer,
+)
 from semantik.documents.services import source_add, source_remove, source_rescan
 from semantik.operations.models import Operation
 
@@ -69,3 +75,22 @@ class DocumentDetailView(APIView):
     def get(self, request: Request, collection_id: UUID, document_id: UUID) -> Response:
         collection = collection_get_for_user(current_user(request), collection_id)
         return Response(DocumentSerializer(document_get(collection, document_id)).data)
+
+
+class ChunkingPreviewView(APIView):
+    """POST /api/v2/chunking/preview: the chunks a chunking configuration makes of a text or document."""
+
+    def post(self, request: Request) -> Response:
+        body = ChunkingPreviewSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        preview = chunking_preview(
+            current_user(request),
+            text=data.get("text"),
+            collection_id=data.get("collection"),
+            document_id=data.get("document"),
+            embedding_model=data.get("embedding_model"),
+            chunk_size=data.get("chunk_size"),
+            chunk_overlap=data.get("chunk_overlap"),
+        )
+        return Response(preview)
