@@ -77,3 +77,18 @@ def test_an_operation_whose_worker_died_on_this_host_is_resumed(operation):  # t
     resumed = operation_start(str(operation.pk))
     assert resumed is not None and resumed.worker == worker_identity()
     assert operations_orphaned_here() == []
+
+
+def test_a_running_operation_reports_its_rate_and_time_left(operation):  # type: ignore[no-untyped-def]
+    from semantik.operations.services import operation_state
+
+    Operation.objects.filter(pk=operation.pk).update(
+        status="processing",
+        started_at=timezone.now() - timedelta(seconds=10),
+        files_total=30,
+        files_processed=10,
+    )
+    operation.refresh_from_db()
+    state = operation_state(operation)
+    assert state["files_per_s"] == pytest.approx(1.0, rel=0.1)
+    assert state["eta_s"] == pytest.approx(20, rel=0.1)

@@ -50,6 +50,8 @@ class OperationState(TypedDict):
     created_at: str
     started_at: str | None
     finished_at: str | None
+    files_per_s: float | None
+    eta_s: float | None
 
 
 def _iso(value: Any) -> str | None:
@@ -57,6 +59,7 @@ def _iso(value: Any) -> str | None:
 
 
 def operation_state(operation: Operation) -> OperationState:
+    files_per_s, eta_s = _rate_and_eta(operation)
     return {
         "id": str(operation.id),
         "collection_id": str(operation.collection_id),
@@ -73,7 +76,21 @@ def operation_state(operation: Operation) -> OperationState:
         "created_at": operation.created_at.isoformat(),
         "started_at": _iso(operation.started_at),
         "finished_at": _iso(operation.finished_at),
+        "files_per_s": files_per_s,
+        "eta_s": eta_s,
     }
+
+
+def _rate_and_eta(operation: Operation) -> tuple[float | None, float | None]:
+    """Files per second since the start, and the seconds left at that rate (None until known)."""
+    if operation.status != Operation.Status.PROCESSING or operation.started_at is None:
+        return None, None
+    done = operation.files_processed + operation.files_skipped + operation.files_failed
+    elapsed = (timezone.now() - operation.started_at).total_seconds()
+    if done == 0 or elapsed <= 0:
+        return None, None
+    rate = done / elapsed
+    return round(rate, 2), round(max(0, operation.files_total - done) / rate, 1)
 
 
 def _announce(operation: Operation, event_type: EventType) -> None:
