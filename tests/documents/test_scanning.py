@@ -43,3 +43,16 @@ def test_scan_records_size_and_mtime(tmp_path: Path) -> None:
     (scanned,) = scan(tmp_path, [tmp_path])
     assert scanned.size == 5
     assert scanned.mtime == (tmp_path / "a.txt").stat().st_mtime
+
+
+def test_include_and_exclude_globs_choose_the_files(tmp_path: Path) -> None:
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "drafts").mkdir()
+    for name in ("notes/a.md", "notes/b.txt", "drafts/c.md", "top.md"):
+        (tmp_path / name).write_text("x")
+    md = sorted(f.relative_path for f in scan(tmp_path, [tmp_path], include=["*.md"]))
+    assert md == ["drafts/c.md", "notes/a.md", "top.md"]
+    no_drafts = sorted(
+        f.relative_path for f in scan(tmp_path, [tmp_path], include=["*.md"], exclude=["drafts/*"])
+    )
+    assert no_drafts == ["notes/a.md", "top.md"]

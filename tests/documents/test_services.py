@@ -192,3 +192,25 @@ def test_qdrant_failing_mid_operation_leaves_no_partial_document(
     assert retried.status == "completed"
     assert Document.objects.filter(status="indexed").count() == 6
     assert_exact(collection)
+
+
+def test_narrowing_a_sources_globs_removes_what_they_no_longer_admit(
+    collection, documents_root, user, triton
+):  # type: ignore[no-untyped-def]
+    (documents_root / "keep.md").write_text("Markdown stays.")
+    (documents_root / "drop.txt").write_text("Text goes.")
+    index(collection, documents_root, user)
+    assert Document.objects.count() == 2
+    operation = source_add(collection=collection, path=str(documents_root), user=user, include=["*.md"])
+    source_index(str(operation.id))
+    assert list(Document.objects.values_list("relative_path", flat=True)) == ["keep.md"]
+    assert_exact(collection)
+
+
+def test_renaming_a_file_moves_its_chunks_to_the_new_name(collection, documents_root, user, triton):  # type: ignore[no-untyped-def]
+    (documents_root / "old.txt").write_text(long_text("renames"))
+    index(collection, documents_root, user)
+    (documents_root / "old.txt").rename(documents_root / "new.txt")
+    index(collection, documents_root, user)
+    assert list(Document.objects.values_list("relative_path", flat=True)) == ["new.txt"]
+    assert_exact(collection)

@@ -63,7 +63,7 @@ class SourceIndexer:
         folder = Path(self.source.path)
         if not folder.is_dir():
             raise ExtractionError(f"The source folder {folder} no longer exists.")
-        files = list(scan(folder, settings.DOCUMENT_PATH))
+        files = list(scan(folder, settings.DOCUMENT_PATH, self.source.include, self.source.exclude))
         # Counted afresh on every run: a resumed run skips what its predecessor finished.
         self.progress.update(
             files_total=len(files),

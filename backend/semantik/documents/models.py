@@ -14,6 +14,9 @@ class Source(models.Model):
     collection = models.ForeignKey(Collection, on_delete=models.CASCADE, related_name="sources")
     # Resolved, absolute, and inside one of the configured document roots.
     path = models.CharField(max_length=4096)
+    # Glob patterns on the path relative to the source ("*.md", "notes/**"); empty include = all.
+    include = models.JSONField(default=list, blank=True)
+    exclude = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     last_scanned_at = models.DateTimeField(null=True, blank=True)
 

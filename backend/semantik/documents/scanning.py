@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 import logging
 import os
 from collections.abc import Iterator, Sequence
@@ -22,8 +23,17 @@ class ScannedFile:
     mtime: float
 
 
-def scan(folder: Path, roots: Sequence[Path]) -> Iterator[ScannedFile]:
-    """Every supported, non-hidden file under `folder`, in a stable order.
+def matches(relative_path: str, include: Sequence[str], exclude: Sequence[str]) -> bool:
+    """Whether a path passes the source's globs (`*` also crosses folders, as in `notes/*.md`)."""
+    if include and not any(fnmatch.fnmatchcase(relative_path, pattern) for pattern in include):
+        return False
+    return not any(fnmatch.fnmatchcase(relative_path, pattern) for pattern in exclude)
+
+
+def scan(
+    folder: Path, roots: Sequence[Path], include: Sequence[str] = (), exclude: Sequence[str] = ()
+) -> Iterator[ScannedFile]:
+    """Every supported, non-hidden file under `folder` that passes the globs, in a stable order.
 
     Directory symlinks are not followed (they can form loops); file symlinks are followed only
     when their target is still inside a document root.
@@ -35,6 +45,9 @@ def scan(folder: Path, roots: Sequence[Path]) -> Iterator[ScannedFile]:
             if name.startswith(".") or not is_supported(name):
                 continue
             path = Path(directory) / name
+            relative_path = path.relative_to(folder).as_posix()
+            if not matches(relative_path, include, exclude):
+                continue
             try:
                 target = path.resolve(strict=True)
                 if not is_inside(target, resolved_roots) or not target.is_file():
@@ -46,7 +59,7 @@ def scan(folder: Path, roots: Sequence[Path]) -> Iterator[ScannedFile]:
                 continue
             yield ScannedFile(
                 path=path,
-                relative_path=path.relative_to(folder).as_posix(),
+                relative_path=relative_path,
                 size=stat.st_size,
                 mtime=stat.st_mtime,
             )

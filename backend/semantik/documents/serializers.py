@@ -9,6 +9,12 @@ from semantik.documents.models import Document, Source
 
 class SourceAddSerializer(serializers.Serializer):
     path = serializers.CharField(max_length=4096)
+    include = serializers.ListField(
+        child=serializers.CharField(max_length=512), required=False, max_length=100
+    )
+    exclude = serializers.ListField(
+        child=serializers.CharField(max_length=512), required=False, max_length=100
+    )
 
 
 class ChunkingPreviewSerializer(serializers.Serializer):
@@ -36,7 +42,7 @@ class SourceSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Source
-        fields = ["id", "path", "created_at", "last_scanned_at", "document_count"]
+        fields = ["id", "path", "include", "exclude", "created_at", "last_scanned_at", "document_count"]
         read_only_fields = fields
 
     def get_document_count(self, source: Source) -> int:

@@ -34,8 +34,18 @@ from semantik.vectors.base import VectorStoreError
 logger = logging.getLogger(__name__)
 
 
-def source_add(*, collection: Collection, path: str, user: User) -> Operation:
-    """Add a folder to a collection (or rescan it if already there) and queue its indexing."""
+def source_add(
+    *,
+    collection: Collection,
+    path: str,
+    user: User,
+    include: list[str] | None = None,
+    exclude: list[str] | None = None,
+) -> Operation:
+    """Add a folder to a collection (or rescan it if already there) and queue its indexing.
+
+    Files a changed glob no longer admits are removed by that scan, like files deleted from disk.
+    """
     try:
         folder = confine(path, settings.DOCUMENT_PATH)
     except PathNotAllowed as exc:
@@ -44,6 +54,10 @@ def source_add(*, collection: Collection, path: str, user: User) -> Operation:
         raise ValidationError({"path": [f"{path!r} is not a folder (or does not exist)."]})
     with transaction.atomic():
         source, created = Source.objects.get_or_create(collection=collection, path=str(folder))
+        if include is not None or exclude is not None:
+            source.include = include if include is not None else source.include
+            source.exclude = exclude if exclude is not None else source.exclude
+            source.save(update_fields=["include", "exclude"])
         if not created:
             kind = Operation.Type.RESCAN
         elif collection.documents.exists():

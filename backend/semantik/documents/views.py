@@ -38,7 +38,15 @@ class SourceListView(APIView):
         collection = collection_get_for_user(user, collection_id)
         body = SourceAddSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        return accepted(source_add(collection=collection, path=body.validated_data["path"], user=user))
+        data = body.validated_data
+        operation = source_add(
+            collection=collection,
+            path=data["path"],
+            user=user,
+            include=data.get("include"),
+            exclude=data.get("exclude"),
+        )
+        return accepted(operation)
 
 
 class SourceDetailView(APIView):
