@@ -34,9 +34,16 @@ $(VENV)/.installed-dev: pyproject.toml $(VENV)/.installed
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
-# Idempotent: an existing, verified export of the same source and precision is kept.
+# The default model in fp32 and int8, served side by side. Idempotent: an existing, verified
+# export of the same source and precision is kept (a re-run takes a few seconds).
 models: install
-	HF_HUB_OFFLINE=1 $(PY) scripts/export_model.py --repository $(MODEL_REPOSITORY)
+	HF_HUB_OFFLINE=1 $(PY) scripts/export_model.py --repository $(MODEL_REPOSITORY) --precision fp32 --precision int8
+
+# Throughput and latency of every inference path on real passages; one JSON line on stdout.
+# The corpus is the Python documentation: apt-get install python3.11-doc.
+.PHONY: bench-embed
+bench-embed: install-dev models
+	HF_HUB_OFFLINE=1 $(PY) scripts/bench/embed.py --repository $(MODEL_REPOSITORY)
 
 run: install models
 	HF_HUB_OFFLINE=1 $(VENV)/bin/semantik run
@@ -59,3 +66,9 @@ check: lint typecheck test
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info backend/*.egg-info .pytest_cache .mypy_cache .ruff_cache
+
+# The Python documentation indexed end to end through the API, against a plain
+# sentence-transformers + qdrant-client script in the same run; one JSON line on stdout.
+.PHONY: bench-index
+bench-index: install-dev models
+	HF_HUB_OFFLINE=1 $(PY) scripts/bench/index.py

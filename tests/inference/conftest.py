@@ -1,11 +1,32 @@
-"""Fixtures for the inference tests: the original model run by sentence-transformers as the reference."""
+"""Fixtures for the inference tests: the original model run by sentence-transformers as the reference.
+
+Tests marked `slow` (real models beyond the default one, hundreds of MB) run only with
+SEMANTIK_SLOW_TESTS=1.
+"""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 import pytest
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "slow: minutes and hundreds of MB; runs only with SEMANTIK_SLOW_TESTS=1"
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if os.environ.get("SEMANTIK_SLOW_TESTS") == "1":
+        return
+    skip = pytest.mark.skip(reason="slow: set SEMANTIK_SLOW_TESTS=1 to run it")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)
 
 
 @pytest.fixture(scope="session")
@@ -28,3 +49,30 @@ def model_dir(model_repository):
     from semantik.inference.models import DEFAULT_MODEL
 
     return model_repository / DEFAULT_MODEL
+
+
+@pytest.fixture(scope="session")
+def int8_model_dir(model_repository):
+    """The default model quantized to int8, exported next to the fp32 one."""
+    from semantik.inference.models import DEFAULT_INT8_MODEL
+
+    return model_repository / DEFAULT_INT8_MODEL
+
+
+@pytest.fixture(scope="session")
+def cross_encoder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A 2-layer BERT cross-encoder with random weights, saved like a hub model."""
+    from tests.inference.tiny_models import TINY_RERANKER, save_cross_encoder
+
+    return save_cross_encoder(tmp_path_factory.mktemp("source") / TINY_RERANKER)
+
+
+@pytest.fixture(scope="session")
+def reranker_repository(tmp_path_factory: pytest.TempPathFactory, cross_encoder: Path) -> Path:
+    """A model repository holding the tiny cross-encoder exported (and verified) as a reranker."""
+    from semantik.inference.export import export_model
+    from tests.inference.tiny_models import TINY_RERANKER
+
+    repository = tmp_path_factory.mktemp("rerankers")
+    export_model(cross_encoder, repository, name=TINY_RERANKER)
+    return repository

@@ -118,3 +118,22 @@ def test_a_text_longer_than_max_tokens_gets_a_batch_of_its_own(tokenizer):
 
 def test_no_texts_make_no_batches(tokenizer):
     assert list(tokenizer.batches([], max_batch=8, max_tokens=100)) == []
+
+
+def test_pairs_are_encoded_with_segments_and_truncated_longest_first(tokenizer):
+    query = "where is the invoice"
+    (short, long) = tokenizer.encode_batch([(query, "in the drawer"), (query, LONG_TEXT)])
+    assert short.tokens[0] == "[CLS]" and short.tokens.count("[SEP]") == 2
+    separator = short.tokens.index("[SEP]")
+    assert short.type_ids == [0] * (separator + 1) + [1] * (len(short.ids) - separator - 1)
+    # The long passage gives up tokens; the short query keeps all of its own.
+    assert len(long.ids) == 256
+    assert long.tokens[: separator + 1] == short.tokens[: separator + 1]
+
+
+def test_batches_carry_the_segments_of_pairs_and_zeros_for_texts(tokenizer):
+    (pairs,) = tokenizer.batches([("a question", "an answer")], max_batch=8, max_tokens=1000)
+    assert pairs.token_type_ids.tolist() == [[0, 0, 0, 0, 1, 1, 1]]
+    (texts,) = tokenizer.batches(["a question", "an answer"], max_batch=8, max_tokens=1000)
+    assert not texts.token_type_ids.any()
+    assert set(texts.feeds(["input_ids", "attention_mask"])) == {"input_ids", "attention_mask"}

@@ -1,1 +1,1 @@
-"""Embedding model export, serving through NVIDIA Triton, and the clients that call it."""
+"""Embedding and reranking models: export, serving through NVIDIA Triton, and the clients that call them."""

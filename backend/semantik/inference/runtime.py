@@ -1,4 +1,4 @@
-"""The embedders this process uses, one per model, chosen by settings and kept for reuse."""
+"""The embedders and rerankers this process uses, one per model, chosen by settings and kept for reuse."""
 
 from __future__ import annotations
 
@@ -6,15 +6,22 @@ import threading
 
 from django.conf import settings
 
-from semantik.inference.base import Embedder, ModelNotFound
-from semantik.inference.models import ModelInfo, list_models
+from semantik.inference.base import Embedder, ModelNotFound, Reranker
+from semantik.inference.models import EMBEDDING, RERANKER, ModelInfo, list_models
 
 _lock = threading.Lock()
 _embedders: dict[str, Embedder] = {}
+_rerankers: dict[str, Reranker] = {}
 
 
 def available_models() -> dict[str, ModelInfo]:
-    return {info.name: info for info in list_models(settings.MODEL_REPOSITORY)}
+    """The embedding models in the model repository, by name (rerankers are not embedders)."""
+    return {info.name: info for info in list_models(settings.MODEL_REPOSITORY, kind=EMBEDDING)}
+
+
+def available_rerankers() -> dict[str, ModelInfo]:
+    """The cross-encoder rerankers in the model repository, by name."""
+    return {info.name: info for info in list_models(settings.MODEL_REPOSITORY, kind=RERANKER)}
 
 
 def model_info(name: str) -> ModelInfo:
@@ -49,7 +56,36 @@ def get_embedder(name: str) -> Embedder:
         return embedder
 
 
+def get_reranker(name: str) -> Reranker:
+    """The process-wide reranker for a model, chosen like the embedders (Triton or ONNX Runtime)."""
+    with _lock:
+        reranker = _rerankers.get(name)
+        if reranker is None:
+            models = available_rerankers()
+            if name not in models:
+                known = ", ".join(sorted(models)) or "none"
+                raise ModelNotFound(f"Reranker {name!r} is not in the model repository; available: {known}")
+            info = models[name]
+            if settings.INFERENCE_BACKEND == "onnx":
+                from semantik.inference.onnx import OnnxReranker
+
+                reranker = OnnxReranker(info.path)
+            else:
+                from semantik.inference.triton import TritonReranker
+
+                reranker = TritonReranker(
+                    settings.TRITON_URL,
+                    model_name=name,
+                    model_dir=info.path,
+                    timeout_s=settings.TRITON_TIMEOUT_S,
+                    max_batch=settings.EMBED_BATCH_SIZE,
+                )
+            _rerankers[name] = reranker
+        return reranker
+
+
 def reset_embedders() -> None:
-    """Forget every embedder, so the next call reads settings again (tests point at new servers)."""
+    """Forget every embedder and reranker, so the next call reads settings again (tests use new servers)."""
     with _lock:
         _embedders.clear()
+        _rerankers.clear()

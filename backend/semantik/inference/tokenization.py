@@ -1,10 +1,13 @@
-"""The exported model's own fast tokenizer: truncation at the model's length, token spans, length buckets."""
+"""The exported model's own fast tokenizer: truncation at the model's length, token spans, length buckets.
+
+Embedders tokenize texts, rerankers (query, passage) pairs; both go through the same buckets.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import NamedTuple
+from typing import NamedTuple, TypeAlias
 
 import numpy as np
 from tokenizers import Encoding, Tokenizer
@@ -12,13 +15,22 @@ from tokenizers import Encoding, Tokenizer
 from semantik.inference.base import ModelNotFound
 from semantik.inference.models import ModelInfo, load_model_info
 
+# What a model reads: one text (embedders) or a (query, passage) pair (rerankers).
+ModelInput: TypeAlias = str | tuple[str, str]
+
 
 class Batch(NamedTuple):
-    """Texts of similar length padded together; `indices` are their positions in the caller's list."""
+    """Inputs of similar length padded together; `indices` are their positions in the caller's list."""
 
     indices: list[int]
     input_ids: np.ndarray
     attention_mask: np.ndarray
+    # Segment of every token (0 for the first text of a pair, 1 for the second); zeros for single texts.
+    token_type_ids: np.ndarray
+
+    def feeds(self, names: Sequence[str]) -> dict[str, np.ndarray]:
+        """The arrays a graph with these input names takes, by name."""
+        return {name: getattr(self, name) for name in names}
 
 
 class ModelTokenizer:
@@ -53,8 +65,11 @@ class ModelTokenizer:
         """Tokens of text that fit in one model input once the special tokens are added."""
         return self.max_length - self.special_tokens
 
-    def encode_batch(self, texts: Sequence[str]) -> list[Encoding]:
-        """Model inputs with special tokens, truncated at max_length, not padded."""
+    def encode_batch(self, texts: Sequence[ModelInput]) -> list[Encoding]:
+        """Model inputs with special tokens, truncated at max_length, not padded.
+
+        A pair is truncated longest-first (tokens come off the longer text), as transformers does it.
+        """
         return self._truncating.encode_batch(list(texts))
 
     def count_tokens(self, text: str) -> int:
@@ -68,10 +83,10 @@ class ModelTokenizer:
             for start, end in self._whole.encode(text, add_special_tokens=False).offsets
         ]
 
-    def batches(self, texts: Sequence[str], max_batch: int, max_tokens: int) -> Iterator[Batch]:
-        """Buckets of similar-length texts: at most max_batch rows and max_tokens padded tokens each.
+    def batches(self, texts: Sequence[ModelInput], max_batch: int, max_tokens: int) -> Iterator[Batch]:
+        """Buckets of similar-length inputs: at most max_batch rows and max_tokens padded tokens each.
 
-        A text longer than max_tokens on its own still gets a bucket of one, so nothing is dropped.
+        An input longer than max_tokens on its own still gets a bucket of one, so nothing is dropped.
         """
         if max_batch < 1 or max_tokens < 1:
             raise ValueError(f"max_batch and max_tokens must be positive, got {max_batch} and {max_tokens}")
@@ -93,8 +108,10 @@ class ModelTokenizer:
         width = max(lengths[i] for i in indices)
         input_ids = np.full((len(indices), width), self.pad_id, dtype=np.int64)
         attention_mask = np.zeros((len(indices), width), dtype=np.int64)
+        token_type_ids = np.zeros((len(indices), width), dtype=np.int64)
         for row, index in enumerate(indices):
             length = lengths[index]
             input_ids[row, :length] = encodings[index].ids
             attention_mask[row, :length] = 1
-        return Batch(indices, input_ids, attention_mask)
+            token_type_ids[row, :length] = encodings[index].type_ids
+        return Batch(indices, input_ids, attention_mask, token_type_ids)

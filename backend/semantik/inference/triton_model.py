@@ -1,7 +1,8 @@
-"""Triton python-backend model running an exported embedding graph with ONNX Runtime on the CPU.
+"""Triton python-backend model running an exported graph (embedder or reranker) with ONNX Runtime on the CPU.
 
 The exporter copies this file to `model_repository/<name>/1/model.py`; it runs inside Triton's
-python stub (which imports `triton_python_backend_utils`), never inside Semantik itself.
+python stub (which imports `triton_python_backend_utils`), never inside Semantik itself, so it
+imports nothing from Semantik. Inputs, output and tuning come from the model's config.pbtxt.
 """
 
 import json
@@ -10,6 +11,10 @@ import os
 import numpy as np
 import onnxruntime as ort
 import triton_python_backend_utils as pb_utils
+
+# Requests merged by the dynamic batcher run as one ONNX batch only while padding them to a common
+# width adds at most this share of tokens; otherwise they run in separate, tighter batches.
+PADDING_SLACK = 1.25
 
 
 class TritonPythonModel:
@@ -29,53 +34,79 @@ class TritonPythonModel:
         # 0 lets ONNX Runtime use every core; set it lower when Triton shares the machine.
         options.intra_op_num_threads = int(parameters.get("intra_op_threads", "0"))
         options.inter_op_num_threads = 1
+        # Spinning threads busy-wait between runs and take the cores from Triton's own threads
+        # (and, on a shared machine, from the clients preparing the next request).
+        options.add_session_config_entry(
+            "session.intra_op.allow_spinning", parameters.get("allow_spinning", "0")
+        )
         options.log_severity_level = 3
         self.session = ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
+        self.inputs = [tensor["name"] for tensor in config["input"]]
+        self.output = config["output"][0]["name"]
         self.pad_id = int(parameters.get("pad_token_id", "0"))
 
     def execute(self, requests):
         # The dynamic batcher hands over several requests whose sequence lengths differ
-        # (allow_ragged_batch): pad them to the longest and run them as one ONNX batch.
+        # (allow_ragged_batch): similar widths are padded to the longest and run as one ONNX batch.
         responses = [None] * len(requests)
-        ids, masks, rows = [], [], []
+        arrived = []
         for position, request in enumerate(requests):
-            input_ids = pb_utils.get_input_tensor_by_name(request, "input_ids").as_numpy()
-            attention_mask = pb_utils.get_input_tensor_by_name(request, "attention_mask").as_numpy()
-            if input_ids.ndim != 2 or input_ids.shape != attention_mask.shape:
+            arrays = [pb_utils.get_input_tensor_by_name(request, name).as_numpy() for name in self.inputs]
+            shape = arrays[0].shape
+            if len(shape) != 2 or any(array.shape != shape for array in arrays):
+                shapes = ", ".join(f"{n} {a.shape}" for n, a in zip(self.inputs, arrays, strict=True))
                 responses[position] = pb_utils.InferenceResponse(
-                    error=pb_utils.TritonError(
-                        f"input_ids {input_ids.shape} and attention_mask {attention_mask.shape} "
-                        "must both be [batch, sequence]"
-                    )
+                    error=pb_utils.TritonError(f"{shapes}: every input must be [batch, sequence] alike")
                 )
                 continue
-            ids.append(input_ids)
-            masks.append(attention_mask)
-            rows.append(position)
+            arrived.append((position, arrays))
 
-        if rows:
-            width = max(array.shape[1] for array in ids)
-            batch_ids = np.concatenate([self._pad(array, width, self.pad_id) for array in ids])
-            batch_mask = np.concatenate([self._pad(array, width, 0) for array in masks])
+        for group in self._groups(arrived):
             try:
-                (embeddings,) = self.session.run(
-                    ["embedding"],
-                    {"input_ids": batch_ids.astype(np.int64), "attention_mask": batch_mask.astype(np.int64)},
-                )
-            except Exception as exc:  # one failed run must answer every request, not hang them
+                outputs = self._run(group)
+            except Exception as exc:  # one failed run must answer its requests, not hang them
                 error = pb_utils.TritonError(f"ONNX Runtime failed: {exc}")
-                for position in rows:
+                for position, _ in group:
                     responses[position] = pb_utils.InferenceResponse(error=error)
-                return responses
+                continue
             start = 0
-            for position, array in zip(rows, ids, strict=True):
-                stop = start + array.shape[0]
+            for position, arrays in group:
+                stop = start + arrays[0].shape[0]
                 output = pb_utils.Tensor(
-                    "embedding", np.ascontiguousarray(embeddings[start:stop], dtype=np.float32)
+                    self.output, np.ascontiguousarray(outputs[start:stop], dtype=np.float32)
                 )
                 responses[position] = pb_utils.InferenceResponse(output_tensors=[output])
                 start = stop
         return responses
+
+    @staticmethod
+    def _groups(arrived):
+        """Requests in runs of similar width, so a long one does not make short ones pay for padding."""
+        groups, group, rows, tokens = [], [], 0, 0
+        for item in sorted(arrived, key=lambda item: item[1][0].shape[1]):
+            batch, width = item[1][0].shape
+            if group and (rows + batch) * width > PADDING_SLACK * (tokens + batch * width):
+                groups.append(group)
+                group, rows, tokens = [], 0, 0
+            group.append(item)
+            rows += batch
+            tokens += batch * width
+        if group:
+            groups.append(group)
+        return groups
+
+    def _run(self, group):
+        if len(group) == 1:
+            feeds = dict(zip(self.inputs, group[0][1], strict=True))
+        else:
+            width = max(arrays[0].shape[1] for _, arrays in group)
+            feeds = {}
+            for index, name in enumerate(self.inputs):
+                pad = self.pad_id if name == "input_ids" else 0
+                feeds[name] = np.concatenate([self._pad(arrays[index], width, pad) for _, arrays in group])
+        feeds = {name: array.astype(np.int64, copy=False) for name, array in feeds.items()}
+        (outputs,) = self.session.run([self.output], feeds)
+        return outputs
 
     @staticmethod
     def _pad(array, width, value):
