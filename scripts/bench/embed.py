@@ -90,6 +90,8 @@ def main(argv: list[str] | None = None) -> int:
         "queries": len(queries),
         "query_tokens_mean": round(float(np.mean([len(e.ids) for e in tokenizer.encode_batch(queries)])), 1),
         "cpus": os.cpu_count(),
+        # Other work on the machine skews the ratios: compare runs with a low load only.
+        "load_1min_start": round(os.getloadavg()[0], 2),
         "batch": args.batch,
     }
     vectors: dict[str, tuple[np.ndarray, np.ndarray]] = {}
@@ -121,6 +123,7 @@ def main(argv: list[str] | None = None) -> int:
                 float(np.mean(np.sum(vectors[f"{prefix}_fp32"][0] * vectors[f"{prefix}_int8"][0], axis=1))), 4
             )
             break
+    result["load_1min_end"] = round(os.getloadavg()[0], 2)
     print(json.dumps(result), flush=True)
     return 0
 
