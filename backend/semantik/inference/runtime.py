@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from typing import Any
 
 from django.conf import settings
 
@@ -32,6 +33,15 @@ def model_info(name: str) -> ModelInfo:
     return models[name]
 
 
+def _triton_options(name: str, info: ModelInfo) -> dict[str, Any]:
+    return {
+        "model_name": name,
+        "model_dir": info.path,
+        "timeout_s": settings.TRITON_TIMEOUT_S,
+        "max_batch": settings.EMBED_BATCH_SIZE,
+    }
+
+
 def get_embedder(name: str) -> Embedder:
     """The process-wide embedder for a model: a Triton gRPC client, or ONNX Runtime in-process."""
     with _lock:
@@ -45,13 +55,7 @@ def get_embedder(name: str) -> Embedder:
             else:
                 from semantik.inference.triton import TritonEmbedder
 
-                embedder = TritonEmbedder(
-                    settings.TRITON_URL,
-                    model_name=name,
-                    model_dir=info.path,
-                    timeout_s=settings.TRITON_TIMEOUT_S,
-                    max_batch=settings.EMBED_BATCH_SIZE,
-                )
+                embedder = TritonEmbedder(settings.TRITON_URL, **_triton_options(name, info))
             _embedders[name] = embedder
         return embedder
 
@@ -73,13 +77,7 @@ def get_reranker(name: str) -> Reranker:
             else:
                 from semantik.inference.triton import TritonReranker
 
-                reranker = TritonReranker(
-                    settings.TRITON_URL,
-                    model_name=name,
-                    model_dir=info.path,
-                    timeout_s=settings.TRITON_TIMEOUT_S,
-                    max_batch=settings.EMBED_BATCH_SIZE,
-                )
+                reranker = TritonReranker(settings.TRITON_URL, **_triton_options(name, info))
             _rerankers[name] = reranker
         return reranker
 
