@@ -10,8 +10,15 @@ from semantik.collections.models import Collection
 
 
 class Source(models.Model):
+    class Kind(models.TextChoices):
+        # A folder under one of the document roots, read in place.
+        FOLDER = "folder", "Folder"
+        # Files sent through the API, stored under the managed upload root.
+        UPLOAD = "upload", "Upload"
+
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     collection = models.ForeignKey(Collection, on_delete=models.CASCADE, related_name="sources")
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.FOLDER)
     # Resolved, absolute, and inside one of the configured document roots.
     path = models.CharField(max_length=4096)
     # Glob patterns on the path relative to the source ("*.md", "notes/**"); empty include = all.
