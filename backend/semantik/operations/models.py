@@ -18,6 +18,12 @@ class Operation(models.Model):
         REINDEX = "reindex", "Reindex"
         REMOVE_SOURCE = "remove_source", "Remove source"
         DELETE = "delete", "Delete"
+        # Index files sent through the API into the collection's upload source.
+        UPLOAD = "upload", "Upload"
+        # Index one failed document again.
+        RETRY = "retry", "Retry document"
+        # Periodic rescan of every source, started by the scheduler.
+        SYNC = "sync", "Sync"
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
