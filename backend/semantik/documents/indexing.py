@@ -51,28 +51,37 @@ class PendingDocument:
 class SourceIndexer:
     """Brings Qdrant and the Document table in line with what is in one source folder now."""
 
-    def __init__(self, operation: Operation, embedder: Embedder, store: VectorStore) -> None:
+    # Whether a changed document's old points are in the collection written to (not so in a new
+    # generation built by a reindex).
+    replaces_points = True
+    # Whether files unchanged since they were indexed are skipped (not so when rebuilding).
+    skips_unchanged = True
+
+    def __init__(
+        self,
+        operation: Operation,
+        embedder: Embedder,
+        store: VectorStore,
+        *,
+        source: Source | None = None,
+        progress: ProgressRecorder | None = None,
+    ) -> None:
         self.operation = operation
         self.collection = operation.collection
-        self.source = Source.objects.get(pk=operation.params["source_id"], collection=self.collection)
+        self.source = source or Source.objects.get(
+            pk=operation.params["source_id"], collection=self.collection
+        )
         self.embedder = embedder
         self.store = store
-        self.progress = ProgressRecorder(operation)
+        # Shared by the indexers of one operation that covers several sources.
+        self.progress = progress or ProgressRecorder(operation)
 
     def run(self) -> None:
         folder = Path(self.source.path)
         if not folder.is_dir():
             raise ExtractionError(f"The source folder {folder} no longer exists.")
         files = list(scan(folder, settings.DOCUMENT_PATH, self.source.include, self.source.exclude))
-        # Counted afresh on every run: a resumed run skips what its predecessor finished.
-        self.progress.update(
-            files_total=len(files),
-            files_processed=0,
-            files_skipped=0,
-            files_failed=0,
-            chunks_written=0,
-            force=True,
-        )
+        self.progress.add(files_total=len(files))
         known = {d.relative_path: d for d in self.source.documents.all()}
         changed = [(scanned, known.pop(scanned.relative_path, None)) for scanned in files]
         pool = ExtractionPool(
@@ -89,12 +98,15 @@ class SourceIndexer:
                     self.fail_document(scanned, document, str(exc))
                     continue
                 self._add(writer, scanned, document, digest, extracted)
-        # What is left was deleted from disk since the last scan.
-        for gone in known.values():
-            self.store.delete_documents(self.collection.vector_collection, [str(gone.pk)])
-            gone.delete()
+        self.remove_gone(list(known.values()))
         Source.objects.filter(pk=self.source.pk).update(last_scanned_at=timezone.now())
         self.progress.update(current_file="", force=True)
+
+    def remove_gone(self, documents: list[Document]) -> None:
+        """Forget documents deleted from disk (or no longer admitted by the globs) since the last scan."""
+        for gone in documents:
+            self.store.delete_documents(self.collection.vector_collection, [str(gone.pk)])
+            gone.delete()
 
     def _extracted(
         self, files: list[tuple[ScannedFile, Document | None]], pool: ExtractionPool
@@ -116,7 +128,11 @@ class SourceIndexer:
 
     def _digest_if_changed(self, scanned: ScannedFile, document: Document | None) -> str | None:
         """The file's SHA-256 when it needs indexing; None when it is unchanged or failed to read."""
-        indexed = document if document is not None and document.status == Document.Status.INDEXED else None
+        indexed = (
+            document
+            if self.skips_unchanged and document is not None and document.status == Document.Status.INDEXED
+            else None
+        )
         if indexed and indexed.size == scanned.size and indexed.mtime == scanned.mtime:
             self.progress.add(files_skipped=1)
             return None
@@ -153,7 +169,7 @@ class SourceIndexer:
         if not chunks:
             self.fail_document(scanned, document, "The file holds no text.")
             return
-        replacing = document is not None and document.chunk_count > 0
+        replacing = self.replaces_points and document is not None and document.chunk_count > 0
         if document is None:
             document = Document(
                 collection=self.collection, source=self.source, relative_path=scanned.relative_path
@@ -179,19 +195,27 @@ class SourceIndexer:
             },
         )
 
+    def record(self, document: Document, **fields: object) -> None:
+        """Save what indexing learnt about a document."""
+        for name, value in fields.items():
+            setattr(document, name, value)
+        document.save()
+
     def complete_document(self, pending: PendingDocument) -> None:
         document, scanned = pending.document, pending.scanned
-        document.path = str(scanned.path)
-        document.size = scanned.size
-        document.mtime = scanned.mtime
-        document.content_hash = pending.digest
-        document.mime_type = pending.extracted.mime_type
-        document.title = pending.extracted.title[:512]
-        document.status = Document.Status.INDEXED
-        document.error = ""
-        document.chunk_count = len(pending.chunks)
-        document.indexed_at = timezone.now()
-        document.save()
+        self.record(
+            document,
+            path=str(scanned.path),
+            size=scanned.size,
+            mtime=scanned.mtime,
+            content_hash=pending.digest,
+            mime_type=pending.extracted.mime_type,
+            title=pending.extracted.title[:512],
+            status=Document.Status.INDEXED,
+            error="",
+            chunk_count=len(pending.chunks),
+            indexed_at=timezone.now(),
+        )
         pending.done = True
         self.progress.add(files_processed=1, chunks_written=len(pending.chunks))
         publish(
@@ -205,20 +229,26 @@ class SourceIndexer:
             },
         )
 
+    def forget_unfinished(self, document_ids: list[str]) -> None:
+        """Mark documents whose chunks did not all land as pending with none, for the next scan."""
+        Document.objects.filter(pk__in=document_ids).update(status=Document.Status.PENDING, chunk_count=0)
+
     def fail_document(self, scanned: ScannedFile, document: Document | None, reason: str) -> None:
         document = document or Document(
             collection=self.collection, source=self.source, relative_path=scanned.relative_path
         )
-        if not document._state.adding and document.chunk_count:
+        if self.replaces_points and not document._state.adding and document.chunk_count:
             # A document that can no longer be read must not keep answering searches with old text.
             self.store.delete_documents(self.collection.vector_collection, [str(document.pk)])
-        document.path = str(scanned.path)
-        document.size = scanned.size
-        document.mtime = scanned.mtime
-        document.status = Document.Status.FAILED
-        document.error = reason
-        document.chunk_count = 0
-        document.save()
+        self.record(
+            document,
+            path=str(scanned.path),
+            size=scanned.size,
+            mtime=scanned.mtime,
+            status=Document.Status.FAILED,
+            error=reason,
+            chunk_count=0,
+        )
         self.progress.add(files_failed=1)
         publish(
             self.operation.user_id,
@@ -293,7 +323,7 @@ class ChunkWriter:
             self.indexer.store.delete_documents(self.name, ids)
         except Exception:
             logger.warning("Could not remove the partial chunks of %d documents", len(ids), exc_info=True)
-        Document.objects.filter(pk__in=ids).update(status=Document.Status.PENDING, chunk_count=0)
+        self.indexer.forget_unfinished(ids)
 
     def add(self, pending: PendingDocument, *, replacing: bool) -> None:
         self._open.append(pending)

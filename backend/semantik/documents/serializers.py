@@ -4,7 +4,11 @@ from typing import Any
 
 from rest_framework import serializers
 
+from semantik.collections.models import Collection
+from semantik.documents.chunking import SPECIAL_TOKENS, chunking_errors
 from semantik.documents.models import Document, Source
+from semantik.inference.base import ModelNotFound
+from semantik.inference.runtime import model_info
 
 
 class SourceAddSerializer(serializers.Serializer):
@@ -15,6 +19,36 @@ class SourceAddSerializer(serializers.Serializer):
     exclude = serializers.ListField(
         child=serializers.CharField(max_length=512), required=False, max_length=100
     )
+
+
+class ReindexSerializer(serializers.Serializer):
+    """What a reindex changes; whatever is left out keeps the collection's current value.
+
+    Context: `collection`.
+    """
+
+    embedding_model = serializers.CharField(required=False)
+    chunking_strategy = serializers.ChoiceField(choices=Collection.Chunking.choices, required=False)
+    chunk_size = serializers.IntegerField(required=False, min_value=16)
+    chunk_overlap = serializers.IntegerField(required=False, min_value=0)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        collection: Collection = self.context["collection"]
+        try:
+            model = model_info(attrs.get("embedding_model", collection.embedding_model))
+        except ModelNotFound as exc:
+            raise serializers.ValidationError({"embedding_model": [str(exc)]}) from exc
+        size = attrs.get("chunk_size", min(collection.chunk_size, model.max_length - SPECIAL_TOKENS))
+        overlap = attrs.get("chunk_overlap", min(collection.chunk_overlap, size // 4))
+        if errors := chunking_errors(model.name, model.max_length, size, overlap):
+            raise serializers.ValidationError(errors)
+        return {
+            "embedding_model": model.name,
+            "vector_dimension": model.dimension,
+            "chunking_strategy": attrs.get("chunking_strategy", collection.chunking_strategy),
+            "chunk_size": size,
+            "chunk_overlap": overlap,
+        }
 
 
 class ChunkingPreviewSerializer(serializers.Serializer):

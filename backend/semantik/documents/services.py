@@ -20,6 +20,7 @@ from semantik.inference.runtime import get_embedder
 from semantik.operations.models import Operation
 from semantik.operations.services import (
     OperationCancelled,
+    ProgressRecorder,
     heartbeat,
     operation_cancelled,
     operation_complete,
@@ -134,7 +135,31 @@ def source_index(operation_id: str, task_id: str = "") -> None:
     if operation is None:
         return
     model = operation.collection.embedding_model
-    _run(operation, lambda: SourceIndexer(operation, get_embedder(model), get_vector_store()).run())
+
+    def work() -> None:
+        progress = start_counting(operation)
+        SourceIndexer(operation, get_embedder(model), get_vector_store(), progress=progress).run()
+
+    _run(operation, work)
+
+
+def start_counting(operation: Operation) -> ProgressRecorder:
+    """Zero an operation's counters: a resumed run counts afresh and skips what was finished."""
+    progress = ProgressRecorder(operation)
+    progress.update(
+        files_total=0, files_processed=0, files_skipped=0, files_failed=0, chunks_written=0, force=True
+    )
+    return progress
+
+
+def reindex(operation_id: str, task_id: str = "") -> None:
+    """Run a reindex operation to its end: the collection is served by the new index, or unchanged."""
+    operation = operation_start(operation_id, task_id)
+    if operation is None:
+        return
+    from semantik.documents.reindexing import reindex_run
+
+    _run(operation, lambda: reindex_run(operation))
 
 
 def source_remove_run(operation_id: str, task_id: str = "") -> None:

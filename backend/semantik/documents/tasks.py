@@ -8,7 +8,7 @@ from typing import Any
 from celery import Task, shared_task
 from celery.signals import worker_ready
 
-from semantik.documents.services import operations_resume_orphaned, source_index, source_remove_run
+from semantik.documents.services import operations_resume_orphaned, reindex, source_index, source_remove_run
 from semantik.operations.models import Operation
 
 logger = logging.getLogger(__name__)
@@ -24,8 +24,17 @@ def remove_source(self: Task, operation_id: str) -> None:
     source_remove_run(operation_id, task_id=self.request.id or "")
 
 
+@shared_task(bind=True, name="semantik.reindex_collection", acks_late=True)
+def reindex_collection(self: Task, operation_id: str) -> None:
+    reindex(operation_id, task_id=self.request.id or "")
+
+
 def task_for(operation_type: str) -> Task:
-    return remove_source if operation_type == Operation.Type.REMOVE_SOURCE else index_source
+    if operation_type == Operation.Type.REMOVE_SOURCE:
+        return remove_source
+    if operation_type == Operation.Type.REINDEX:
+        return reindex_collection
+    return index_source
 
 
 @worker_ready.connect

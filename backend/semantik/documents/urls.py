@@ -8,6 +8,7 @@ collection = "collections/<uuid:collection_id>"
 
 urlpatterns = [
     path("chunking/preview", views.ChunkingPreviewView.as_view(), name="chunking-preview"),
+    path(f"{collection}/reindex", views.ReindexView.as_view(), name="collection-reindex"),
     path(f"{collection}/sources", views.SourceListView.as_view(), name="source-list"),
     path(f"{collection}/sources/<uuid:source_id>", views.SourceDetailView.as_view(), name="source-detail"),
     path(

@@ -12,10 +12,12 @@ from rest_framework.views import APIView
 from semantik.api import current_user, paginated, parse_uuid
 from semantik.collections.selectors import collection_get_for_user
 from semantik.documents.preview import chunking_preview
+from semantik.documents.reindexing import collection_reindex
 from semantik.documents.selectors import document_get, documents_list, source_get
 from semantik.documents.serializers import (
     ChunkingPreviewSerializer,
     DocumentSerializer,
+    ReindexSerializer,
     SourceAddSerializer,
     SourceSerializer,
 )
@@ -47,6 +49,17 @@ class SourceListView(APIView):
             exclude=data.get("exclude"),
         )
         return accepted(operation)
+
+
+class ReindexView(APIView):
+    """Rebuild the collection with another model or chunking; search uses the old index until the swap."""
+
+    def post(self, request: Request, collection_id: UUID) -> Response:
+        user = current_user(request)
+        collection = collection_get_for_user(user, collection_id)
+        body = ReindexSerializer(data=request.data, context={"collection": collection})
+        body.is_valid(raise_exception=True)
+        return accepted(collection_reindex(collection=collection, user=user, target=body.validated_data))
 
 
 class SourceDetailView(APIView):
