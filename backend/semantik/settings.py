@@ -208,6 +208,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": get_int("CELERY_VISIBIL
 CELERY_TASK_ALWAYS_EAGER = get_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_BEAT_SCHEDULE = {
     "reap-stale-operations": {"task": "semantik.reap_stale_operations", "schedule": 60.0},
+    "sync-collections": {"task": "semantik.sync_collections", "schedule": 60.0},
 }
 CELERY_WORKER_CONCURRENCY = get_int("CELERY_WORKER_CONCURRENCY", 2, minimum=1)
 

@@ -40,6 +40,8 @@ class CollectionCreateSerializer(serializers.Serializer):
 class CollectionUpdateSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=128, trim_whitespace=True, required=False)
     description = serializers.CharField(required=False, allow_blank=True)
+    # Minutes between periodic syncs of every source; null turns the sync off.
+    sync_interval_minutes = serializers.IntegerField(required=False, allow_null=True, min_value=5)
 
 
 class CollectionSerializer(serializers.ModelSerializer):
@@ -67,6 +69,7 @@ class CollectionSerializer(serializers.ModelSerializer):
             "last_indexed_at",
             "created_at",
             "updated_at",
+            "sync_interval_minutes",
         ]
         read_only_fields = fields
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from rest_framework.exceptions import ValidationError
@@ -46,17 +48,26 @@ def collection_create(
     return collection
 
 
+_UNSET: Any = object()
+
+
 def collection_update(
-    collection: Collection, *, name: str | None = None, description: str | None = None
+    collection: Collection,
+    *,
+    name: str | None = None,
+    description: str | None = None,
+    sync_interval_minutes: int | None = _UNSET,
 ) -> Collection:
-    """Rename or describe a collection; what shapes its vectors (model, chunking) is fixed here."""
+    """Rename, describe or schedule a collection; what shapes its vectors changes by a reindex only."""
     if name is not None:
         collection.name = name
     if description is not None:
         collection.description = description
+    if sync_interval_minutes is not _UNSET:
+        collection.sync_interval_minutes = sync_interval_minutes
     try:
         with transaction.atomic():
-            collection.save(update_fields=["name", "description", "updated_at"])
+            collection.save(update_fields=["name", "description", "sync_interval_minutes", "updated_at"])
     except IntegrityError as exc:
         raise ValidationError({"name": [f"You already have a collection named {name!r}."]}) from exc
     return collection

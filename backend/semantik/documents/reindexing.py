@@ -20,6 +20,7 @@ from django.db import transaction
 from semantik.collections.models import Collection
 from semantik.documents.indexing import SourceIndexer
 from semantik.documents.models import Document
+from semantik.documents.services import enqueue_operation, start_counting
 from semantik.inference.base import Embedder
 from semantik.inference.runtime import get_embedder
 from semantik.operations.models import Operation
@@ -53,14 +54,7 @@ def collection_reindex(*, collection: Collection, user: User, target: dict[str, 
         operation = operation_create(
             collection=collection, user=user, type=Operation.Type.REINDEX, params=params
         )
-        operation_id = str(operation.id)
-
-        def enqueue() -> None:
-            from semantik.documents.tasks import task_for
-
-            task_for(Operation.Type.REINDEX).delay(operation_id)
-
-        transaction.on_commit(enqueue)
+        enqueue_operation(operation)
     return operation
 
 
@@ -129,8 +123,6 @@ def reindex_run(operation: Operation) -> None:
     store.drop_collection(target.vector_collection)
     store.create_collection(target.vector_collection, target.vector_dimension)
     try:
-        from semantik.documents.services import start_counting
-
         progress = start_counting(operation)
         ledger = Ledger()
         embedder = get_embedder(target.embedding_model)

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
+from django.db.models import Count, Min
+from django.utils import timezone
 from rest_framework.exceptions import ValidationError
 
+from semantik.api import Conflict
 from semantik.collections.models import Collection
 from semantik.documents.extraction import ExtractionError
 from semantik.documents.indexing import SourceIndexer
@@ -83,7 +87,13 @@ def _queue(collection: Collection, source: Source, user: User, kind: str) -> Ope
     operation = operation_create(
         collection=collection, user=user, type=kind, params={"source_id": str(source.id)}
     )
-    operation_id = str(operation.id)
+    enqueue_operation(operation)
+    return operation
+
+
+def enqueue_operation(operation: Operation) -> None:
+    """Hand an operation to a worker once the transaction that created it commits."""
+    kind, operation_id = operation.type, str(operation.id)
 
     def enqueue() -> None:
         from semantik.documents.tasks import task_for
@@ -91,7 +101,6 @@ def _queue(collection: Collection, source: Source, user: User, kind: str) -> Ope
         task_for(kind).delay(operation_id)
 
     transaction.on_commit(enqueue)
-    return operation
 
 
 def _settle(collection: Collection, failed: bool) -> None:
@@ -138,9 +147,41 @@ def source_index(operation_id: str, task_id: str = "") -> None:
 
     def work() -> None:
         progress = start_counting(operation)
-        SourceIndexer(operation, get_embedder(model), get_vector_store(), progress=progress).run()
+        embedder, store = get_embedder(model), get_vector_store()
+        if operation.type == Operation.Type.SYNC:
+            for source in operation.collection.sources.all():
+                SourceIndexer(operation, embedder, store, source=source, progress=progress).run()
+        else:
+            SourceIndexer(operation, embedder, store, progress=progress).run()
 
     _run(operation, work)
+
+
+def collections_sync_due(now: datetime | None = None) -> list[Operation]:
+    """Queue a sync (rescan of every source) of each collection whose sync interval has passed.
+
+    A collection busy with another write operation is left for the next round.
+    """
+    now = now or timezone.now()
+    queued = []
+    due = Collection.objects.filter(sync_interval_minutes__isnull=False).annotate(
+        oldest_scan=Min("sources__last_scanned_at"), sources_total=Count("sources")
+    )
+    for collection in due.filter(sources_total__gt=0):
+        interval = timedelta(minutes=collection.sync_interval_minutes or 0)
+        never = collection.sources.filter(last_scanned_at__isnull=True).exists()
+        if not never and collection.oldest_scan > now - interval:
+            continue
+        try:
+            with transaction.atomic():
+                operation = operation_create(
+                    collection=collection, user=collection.owner, type=Operation.Type.SYNC, params={}
+                )
+                enqueue_operation(operation)
+        except Conflict:
+            continue
+        queued.append(operation)
+    return queued
 
 
 def start_counting(operation: Operation) -> ProgressRecorder:

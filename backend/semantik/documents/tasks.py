@@ -8,7 +8,13 @@ from typing import Any
 from celery import Task, shared_task
 from celery.signals import worker_ready
 
-from semantik.documents.services import operations_resume_orphaned, reindex, source_index, source_remove_run
+from semantik.documents.services import (
+    collections_sync_due,
+    operations_resume_orphaned,
+    reindex,
+    source_index,
+    source_remove_run,
+)
 from semantik.operations.models import Operation
 
 logger = logging.getLogger(__name__)
@@ -27,6 +33,12 @@ def remove_source(self: Task, operation_id: str) -> None:
 @shared_task(bind=True, name="semantik.reindex_collection", acks_late=True)
 def reindex_collection(self: Task, operation_id: str) -> None:
     reindex(operation_id, task_id=self.request.id or "")
+
+
+@shared_task(name="semantik.sync_collections")
+def sync_collections() -> int:
+    """Periodic: queue the syncs that are due (Celery beat runs it every minute)."""
+    return len(collections_sync_due())
 
 
 def task_for(operation_type: str) -> Task:

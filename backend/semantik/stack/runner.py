@@ -127,24 +127,27 @@ def celery_worker_thread() -> Iterator[None]:
 
 @contextlib.contextmanager
 def maintenance_thread(interval_s: float = 60.0) -> Iterator[None]:
-    """What Celery beat does in a distributed deployment: fail operations whose worker died.
+    """What Celery beat does in a distributed deployment: fail operations whose worker died, and
+    queue the periodic syncs that are due.
 
     Celery's embedded beat would fork this process, which holds the embedded Qdrant and threads.
     """
     from django.db import connection
 
+    from semantik.documents.services import collections_sync_due
     from semantik.operations.services import operations_reap_stale
 
     stop = threading.Event()
 
     def loop() -> None:
         while not stop.wait(interval_s):
-            try:
-                operations_reap_stale()
-            except Exception:
-                logger.exception("Reaping stale operations failed")
-            finally:
-                connection.close()
+            for chore in (operations_reap_stale, collections_sync_due):
+                try:
+                    chore()
+                except Exception:
+                    logger.exception("Maintenance chore %s failed", chore.__name__)
+                finally:
+                    connection.close()
 
     thread = threading.Thread(target=loop, name="maintenance", daemon=True)
     thread.start()
