@@ -127,8 +127,12 @@ def test_killing_the_process_mid_operation_then_restarting_finishes_it_exactly(d
     while httpx.get(operation_url, headers=headers).json()["files_processed"] < 5:
         assert time.monotonic() < deadline, "indexing did not start"
         time.sleep(0.2)
+    servers = psutil.Process(first.pid).children(recursive=True)
     first.kill()  # no shutdown at all: what a power cut or the OOM killer does
     first.wait(timeout=30)
+    # Triton and Valkey go with it (PostgreSQL is stopped by the next start, which finds it).
+    _, alive = psutil.wait_procs(servers, timeout=30)
+    assert not [p for p in alive if p.name() != "postgres"], [(p.name(), p.cmdline()[:4]) for p in alive]
 
     second = start(data_dir, port, model_repository)
     try:

@@ -23,6 +23,7 @@ from types import TracebackType
 from typing import Any
 
 from semantik.documents.extraction import Extracted, ExtractionError, Extractor, extract
+from semantik.stack.children import exit_when_gone
 
 logger = logging.getLogger(__name__)
 
@@ -38,9 +39,11 @@ _started: Connection | None = None
 _memory_bytes = 0
 
 
-def _start_worker(started: Connection, memory_bytes: int) -> None:
+def _start_worker(started: Connection, memory_bytes: int, app_pid: int) -> None:
     global _started, _memory_bytes
     _started, _memory_bytes = started, memory_bytes
+    # Before the memory limit: a thread's stack counts against it.
+    exit_when_gone(app_pid)
     # The parent handles Ctrl-C; a worker just stops when it is told to.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
@@ -189,7 +192,7 @@ class ExtractionPool:
             max_workers=self.workers,
             mp_context=self._context,
             initializer=_start_worker,
-            initargs=(self._started, self.memory_bytes),
+            initargs=(self._started, self.memory_bytes, os.getpid()),
         )
 
     def _replace_executor(self) -> None:

@@ -7,6 +7,7 @@ without it; the comments say how.
 from __future__ import annotations
 
 import atexit
+import functools
 import importlib.util
 import logging
 import os
@@ -25,6 +26,7 @@ from types import TracebackType
 
 from semantik.inference.base import InferenceError
 from semantik.inference.models import TRITON_CONFIG_FILE
+from semantik.stack.children import die_with_parent
 from semantik.stack.ports import LOOPBACK, find_free_port
 
 log = logging.getLogger(__name__)
@@ -129,6 +131,7 @@ class TritonServer:
                 env=self._environment(),
                 cwd=self.work_dir,
                 start_new_session=True,
+                preexec_fn=functools.partial(die_with_parent, os.getpid()),
             )
         atexit.register(self.stop)
         log.info(

