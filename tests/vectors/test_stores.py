@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import subprocess
 import sys
 import textwrap
@@ -18,6 +19,7 @@ from semantik.vectors import get_vector_store, open_vector_store, reset_vector_s
 from semantik.vectors.base import (
     ChunkPoint,
     CollectionNotFound,
+    SparseVector,
     VectorStore,
     VectorStoreError,
     VectorStoreUnavailable,
@@ -236,6 +238,8 @@ def test_drop_collection_removes_it_and_is_idempotent(store: VectorStore, collec
     [
         pytest.param(lambda s: s.search("sk_missing_g1", vector(1), limit=3), id="search"),
         pytest.param(lambda s: s.search("sk_missing_g1", vector(1), 3, document_ids=[]), id="search-none"),
+        pytest.param(lambda s: s.keyword_search("sk_missing_g1", terms({1: 1.0}), 3), id="keyword_search"),
+        pytest.param(lambda s: s.keyword_search("sk_missing_g1", terms({}), 3), id="keyword_search-nothing"),
         pytest.param(lambda s: s.upsert("sk_missing_g1", chunks(new_document(), 2)), id="upsert"),
         pytest.param(lambda s: s.upsert("sk_missing_g1", []), id="upsert-nothing"),
         pytest.param(lambda s: s.count("sk_missing_g1"), id="count"),
@@ -247,6 +251,105 @@ def test_a_missing_collection_raises_collection_not_found(
 ) -> None:
     with pytest.raises(CollectionNotFound, match="sk_missing_g1"):
         operation(store)
+
+
+def terms(weights: dict[int, float]) -> SparseVector:
+    indices = sorted(weights)
+    return SparseVector(tuple(indices), tuple(weights[i] for i in indices))
+
+
+def with_terms(points: list[ChunkPoint], *weights: dict[int, float] | None) -> list[ChunkPoint]:
+    """The points, the i-th given the i-th sparse vector (None: no keyword vector at all)."""
+    return [
+        ChunkPoint(p.id, p.vector, p.payload, sparse=None if w is None else terms(w))
+        for p, w in zip(points, weights, strict=True)
+    ]
+
+
+def idf(points_with_terms: int, points_with_term: int) -> float:
+    """Qdrant's IDF: ln(1 + (N − n + 0.5) / (n + 0.5)), N counting points that have a sparse vector."""
+    n = points_with_term
+    return math.log(1 + (points_with_terms - n + 0.5) / (n + 0.5))
+
+
+def test_keyword_search_applies_idf_so_a_rare_term_outranks_a_common_one(
+    store: VectorStore, collection: str
+) -> None:
+    common, rare = 1, 2
+    points = with_terms(
+        chunks(new_document(), 6),
+        {common: 2.5},  # the common term, weighted higher than both terms of the next point together
+        {common: 1.0, rare: 1.0},
+        {common: 1.0},
+        {common: 1.0},
+        {common: 1.0},
+        None,  # no keyword vector: never found, and not counted in N
+    )
+    store.upsert(collection, points)
+
+    hits = store.keyword_search(collection, terms({common: 1.0, rare: 1.0}), limit=10)
+
+    # Without IDF the first point (2.5) would beat the second (1.0 + 1.0).
+    assert [h.id for h in hits][:2] == [points[1].id, points[0].id]
+    scores = {h.id: h.score for h in hits}
+    assert scores[points[1].id] == pytest.approx(idf(5, 5) + idf(5, 1))
+    assert scores[points[0].id] == pytest.approx(2.5 * idf(5, 5))
+    assert set(scores) == {p.id for p in points[:5]}
+    assert hits[0].payload == points[1].payload
+
+
+def test_keyword_search_scores_are_the_weighted_sum_over_query_terms(
+    store: VectorStore, collection: str
+) -> None:
+    points = with_terms(chunks(new_document(), 3), {1: 0.5, 2: 1.5}, {2: 1.0}, {3: 1.0})
+    store.upsert(collection, points)
+
+    hits = store.keyword_search(collection, terms({1: 2.0, 2: 1.0}), limit=10)
+
+    assert {h.id: h.score for h in hits} == pytest.approx(
+        {
+            points[0].id: 2.0 * 0.5 * idf(3, 1) + 1.5 * idf(3, 2),
+            points[1].id: 1.0 * idf(3, 2),
+        }
+    )
+
+
+def test_keyword_search_takes_any_unsigned_32_bit_index(store: VectorStore, collection: str) -> None:
+    points = with_terms(chunks(new_document(), 2), {2**32 - 1: 1.0, 2**31: 1.0}, {5: 1.0})
+    store.upsert(collection, points)
+    assert [h.id for h in store.keyword_search(collection, terms({2**32 - 1: 1.0}), limit=5)] == [
+        points[0].id
+    ]
+
+
+def test_keyword_search_filtered_by_documents_only_returns_their_chunks(
+    store: VectorStore, collection: str
+) -> None:
+    wanted, other = new_document(), new_document()
+    store.upsert(collection, with_terms(chunks(wanted, 3), {1: 1.0}, {1: 1.0}, {2: 1.0}))
+    store.upsert(collection, with_terms(chunks(other, 2, first_seed=100), {1: 5.0}, {1: 5.0}))
+
+    hits = store.keyword_search(collection, terms({1: 1.0}), limit=10, document_ids=[wanted])
+
+    assert {h.id for h in hits} == ids_of(chunks(wanted, 2))
+    assert store.keyword_search(collection, terms({1: 1.0}), limit=10, document_ids=[]) == []
+
+
+def test_keyword_search_with_no_terms_finds_nothing(store: VectorStore, collection: str) -> None:
+    store.upsert(collection, with_terms(chunks(new_document(), 2), {1: 1.0}, {2: 1.0}))
+    assert store.keyword_search(collection, terms({}), limit=10) == []
+    assert store.keyword_search(collection, terms({99: 1.0}), limit=10) == []
+
+
+def test_upserting_new_terms_replaces_the_old_ones(store: VectorStore, collection: str) -> None:
+    points = chunks(new_document(), 2)
+    store.upsert(collection, with_terms(points, {1: 1.0}, {2: 1.0}))
+    store.upsert(collection, with_terms(points, {3: 1.0}, None))
+
+    assert store.keyword_search(collection, terms({1: 1.0}), limit=10) == []
+    assert store.keyword_search(collection, terms({2: 1.0}), limit=10) == []
+    assert [h.id for h in store.keyword_search(collection, terms({3: 1.0}), limit=10)] == [points[0].id]
+    assert store.count(collection) == 2
 
 
 def test_threads_can_share_one_store(store: VectorStore, collection: str) -> None:
@@ -281,9 +384,11 @@ def test_ping_succeeds_on_a_usable_store(store: VectorStore) -> None:
 def test_points_survive_closing_and_reopening(kind: str, tmp_path: Path) -> None:
     document = new_document()
     points = chunks(document, 30)
+    rare = ChunkPoint(points[0].id, points[0].vector, points[0].payload, sparse=terms({7: 1.0, 8: 1.0}))
+    common = [ChunkPoint(p.id, p.vector, p.payload, sparse=terms({7: 1.0})) for p in points[1:]]
     first = open_store(kind, tmp_path)
     first.create_collection(NAME, DIM)
-    first.upsert(NAME, points)
+    first.upsert(NAME, [rare, *common])
     first.close()
 
     reopened = open_store(kind, tmp_path)
@@ -291,6 +396,9 @@ def test_points_survive_closing_and_reopening(kind: str, tmp_path: Path) -> None
         assert reopened.collection_exists(NAME)
         assert reopened.point_ids(NAME) == ids_of(points)
         assert reopened.search(NAME, points[4].vector, limit=1)[0].id == points[4].id
+        # Keyword vectors, and the IDF modifier of the collection, survive too.
+        (hit,) = reopened.keyword_search(NAME, terms({8: 1.0}), limit=5)
+        assert hit.id == rare.id and hit.score == pytest.approx(idf(30, 1))
         reopened.create_collection(NAME, DIM)  # idempotent on a reopened collection too
         assert reopened.count(NAME, document) == 30
     finally:

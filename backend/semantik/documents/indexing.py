@@ -26,6 +26,7 @@ from semantik.inference.base import Embedder
 from semantik.operations.models import Operation
 from semantik.operations.services import ProgressRecorder
 from semantik.realtime.events import publish
+from semantik.search.keyword import document_vector
 from semantik.vectors.base import ChunkPoint, VectorStore
 from semantik.vectors.naming import point_id
 
@@ -193,6 +194,7 @@ class SourceIndexer:
                 "mime_type": pending.extracted.mime_type,
                 "mtime": pending.scanned.mtime,
             },
+            sparse=document_vector(chunk.text),
         )
 
     def record(self, document: Document, **fields: object) -> None:

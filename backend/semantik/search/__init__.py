@@ -1,1 +1,1 @@
-"""Search: embedding the query once per model and ranking chunks across collections."""
+"""Search: semantic, keyword and hybrid ranking of chunks across collections."""

@@ -16,7 +16,14 @@ class SearchView(APIView):
         body = SearchRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
-        results = search(
-            user=current_user(request), query=data["query"], collection_ids=data["collections"], k=data["k"]
+        outcome = search(
+            user=current_user(request),
+            query=data["query"],
+            collection_ids=data["collections"],
+            k=data["k"],
+            mode=data["mode"],
+            fusion=data["fusion"],
+            weights=data.get("weights"),
+            score_threshold=data.get("score_threshold"),
         )
-        return Response({"query": data["query"], "results": results})
+        return Response({"query": data["query"], **outcome})

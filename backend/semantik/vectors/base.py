@@ -36,16 +36,37 @@ class CollectionNotFound(VectorStoreError):
 
 
 @dataclass(frozen=True)
+class SparseVector:
+    """A sparse vector: unique term indices (unsigned 32-bit) and their weights, index-aligned."""
+
+    indices: tuple[int, ...]
+    values: tuple[float, ...]
+
+    def __post_init__(self) -> None:
+        if len(self.indices) != len(self.values):
+            raise ValueError(f"{len(self.indices)} indices but {len(self.values)} values")
+        if len(set(self.indices)) != len(self.indices):
+            raise ValueError("sparse vector indices must be unique")
+        if self.indices and (min(self.indices) < 0 or max(self.indices) >= 2**32):
+            raise ValueError("sparse vector indices must be unsigned 32-bit integers")
+
+    def __bool__(self) -> bool:
+        return bool(self.indices)
+
+
+@dataclass(frozen=True)
 class ChunkPoint:
-    """One chunk's embedding and the payload search results show.
+    """One chunk's embedding, its keyword vector and the payload search results show.
 
     Payload keys the app writes: document_id (uuid str), source_id, path, chunk_index, text,
-    start, end, mime_type, mtime.
+    start, end, mime_type, mtime. `sparse` is the chunk's BM25 term weights (search/keyword.py);
+    a point without one (None or no terms) is simply never found by keyword search.
     """
 
     id: str
     vector: Sequence[float] | np.ndarray
     payload: dict[str, Any]
+    sparse: SparseVector | None = None
 
 
 @dataclass(frozen=True)
@@ -64,7 +85,7 @@ class VectorStore(Protocol):
     """
 
     def create_collection(self, name: str, dimension: int) -> None:
-        """Create `name` (cosine distance, dense vector "dense", sparse "sparse", payload indexes).
+        """Create `name` (cosine dense vector "dense", sparse "sparse" with IDF, payload indexes).
 
         Does nothing if it exists with this dimension; raises VectorStoreError if it exists with
         another one.
@@ -99,6 +120,21 @@ class VectorStore(Protocol):
         """The `limit` nearest points, best first, scored by cosine similarity.
 
         `document_ids` restricts the search to those documents (an empty list finds nothing).
+        """
+        ...
+
+    def keyword_search(
+        self,
+        name: str,
+        vector: SparseVector,
+        limit: int,
+        document_ids: Sequence[str] | None = None,
+    ) -> list[VectorHit]:
+        """The `limit` best points by sparse dot product with `vector`, best first.
+
+        Each stored weight is multiplied by the term's IDF over the collection (the sparse vector's
+        IDF modifier), so with BM25 document weights and query weights of 1 the score is BM25.
+        An empty `vector` finds nothing; `document_ids` restricts as in `search`.
         """
         ...
 

@@ -33,6 +33,7 @@ from qdrant_edge import (
     ScrollRequest,
     UpdateOperation,
 )
+from qdrant_edge import SparseVector as EdgeSparseVector
 
 from semantik.vectors.base import (
     DENSE_VECTOR,
@@ -40,6 +41,7 @@ from semantik.vectors.base import (
     SPARSE_VECTOR,
     ChunkPoint,
     CollectionNotFound,
+    SparseVector,
     VectorHit,
     VectorStoreError,
     VectorStoreUnavailable,
@@ -128,11 +130,7 @@ class EdgeVectorStore:
         shard = self._shard(name)
         with self._edge_errors(name):
             for batch in batched(points, self._UPSERT_BATCH):
-                shard.update(
-                    UpdateOperation.upsert_points(
-                        [Point(p.id, {DENSE_VECTOR: as_float_list(p.vector)}, dict(p.payload)) for p in batch]
-                    )
-                )
+                shard.update(UpdateOperation.upsert_points([_edge_point(p) for p in batch]))
             # The WAL alone already survives a killed process (measured); flushing writes the
             # segments too, so an acknowledged upsert does not depend on replaying the WAL.
             shard.flush()
@@ -151,21 +149,21 @@ class EdgeVectorStore:
         limit: int,
         document_ids: Sequence[str] | None = None,
     ) -> list[VectorHit]:
-        if limit < 1:
-            raise ValueError(f"limit must be positive, got {limit}")
-        shard = self._shard(name)
-        if document_ids is not None and not document_ids:
-            return []
-        request = QueryRequest(
-            limit=limit,
-            query=Query.Nearest(as_float_list(vector), using=DENSE_VECTOR),
-            filter=None if document_ids is None else _field_filter("document_id", list(document_ids)),
-            with_payload=True,
-            with_vector=False,
+        return self._query(
+            name, Query.Nearest(as_float_list(vector), using=DENSE_VECTOR), limit, document_ids
         )
-        with self._edge_errors(name):
-            found = shard.query(request)
-        return [VectorHit(id=str(p.id), score=float(p.score), payload=dict(p.payload or {})) for p in found]
+
+    def keyword_search(
+        self,
+        name: str,
+        vector: SparseVector,
+        limit: int,
+        document_ids: Sequence[str] | None = None,
+    ) -> list[VectorHit]:
+        query = Query.Nearest(
+            EdgeSparseVector(list(vector.indices), list(vector.values)), using=SPARSE_VECTOR
+        )
+        return self._query(name, query, limit, document_ids, nothing_to_find=not vector)
 
     def count(self, name: str, document_id: str | None = None) -> int:
         shard = self._shard(name)
@@ -287,6 +285,30 @@ class EdgeVectorStore:
                 f"vector collection {name!r} already exists with another configuration: {exc}"
             ) from exc
 
+    def _query(
+        self,
+        name: str,
+        query: Query,
+        limit: int,
+        document_ids: Sequence[str] | None,
+        nothing_to_find: bool = False,
+    ) -> list[VectorHit]:
+        if limit < 1:
+            raise ValueError(f"limit must be positive, got {limit}")
+        shard = self._shard(name)
+        if nothing_to_find or (document_ids is not None and not document_ids):
+            return []
+        request = QueryRequest(
+            limit=limit,
+            query=query,
+            filter=None if document_ids is None else _field_filter("document_id", list(document_ids)),
+            with_payload=True,
+            with_vector=False,
+        )
+        with self._edge_errors(name):
+            found = shard.query(request)
+        return [VectorHit(id=str(p.id), score=float(p.score), payload=dict(p.payload or {})) for p in found]
+
     def _delete_matching(self, name: str, selection: Filter) -> None:
         try:
             shard = self._shard(name)
@@ -312,6 +334,15 @@ class EdgeVectorStore:
             if "Shard is not initialized" in message and name not in self._shards:
                 raise CollectionNotFound(name) from exc  # dropped while this call ran
             raise VectorStoreError(f"embedded Qdrant failed on {name!r}: {message}") from exc
+
+
+def _edge_point(point: ChunkPoint) -> Point:
+    vectors: dict[str, list[float] | EdgeSparseVector | list[list[float]]] = {
+        DENSE_VECTOR: as_float_list(point.vector)
+    }
+    if point.sparse:
+        vectors[SPARSE_VECTOR] = EdgeSparseVector(list(point.sparse.indices), list(point.sparse.values))
+    return Point(point.id, vectors, dict(point.payload))
 
 
 def _field_filter(field: str, value: str | list[str]) -> Filter:

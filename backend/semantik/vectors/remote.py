@@ -19,6 +19,7 @@ from semantik.vectors.base import (
     SPARSE_VECTOR,
     ChunkPoint,
     CollectionNotFound,
+    SparseVector,
     VectorHit,
     VectorStoreError,
     VectorStoreUnavailable,
@@ -114,16 +115,7 @@ class QdrantClientVectorStore:
             if not points and not self._client.collection_exists(name):
                 raise CollectionNotFound(name)
             for batch in batched(points, self._UPSERT_BATCH):
-                self._client.upsert(
-                    name,
-                    points=[
-                        models.PointStruct(
-                            id=p.id, vector={DENSE_VECTOR: as_float_list(p.vector)}, payload=dict(p.payload)
-                        )
-                        for p in batch
-                    ],
-                    wait=True,
-                )
+                self._client.upsert(name, points=[_point_struct(p) for p in batch], wait=True)
 
     def delete_documents(self, name: str, document_ids: Sequence[str]) -> None:
         if document_ids:
@@ -139,28 +131,17 @@ class QdrantClientVectorStore:
         limit: int,
         document_ids: Sequence[str] | None = None,
     ) -> list[VectorHit]:
-        if limit < 1:
-            raise ValueError(f"limit must be positive, got {limit}")
-        with self._guard, self._errors(name):
-            if document_ids is not None and not document_ids:
-                if not self._client.collection_exists(name):
-                    raise CollectionNotFound(name)
-                return []
-            response = self._client.query_points(
-                name,
-                query=as_float_list(vector),
-                using=DENSE_VECTOR,
-                limit=limit,
-                query_filter=None
-                if document_ids is None
-                else _field_filter("document_id", list(document_ids)),
-                with_payload=True,
-                with_vectors=False,
-            )
-        return [
-            VectorHit(id=str(p.id), score=float(p.score), payload=dict(p.payload or {}))
-            for p in response.points
-        ]
+        return self._query(name, as_float_list(vector), DENSE_VECTOR, limit, document_ids)
+
+    def keyword_search(
+        self,
+        name: str,
+        vector: SparseVector,
+        limit: int,
+        document_ids: Sequence[str] | None = None,
+    ) -> list[VectorHit]:
+        query = models.SparseVector(indices=list(vector.indices), values=list(vector.values))
+        return self._query(name, query, SPARSE_VECTOR, limit, document_ids, nothing_to_find=not vector)
 
     def count(self, name: str, document_id: str | None = None) -> int:
         with self._guard, self._errors(name):
@@ -191,6 +172,38 @@ class QdrantClientVectorStore:
         with self._guard:
             self._client.close()
 
+    def _query(
+        self,
+        name: str,
+        query: list[float] | models.SparseVector,
+        using: str,
+        limit: int,
+        document_ids: Sequence[str] | None,
+        nothing_to_find: bool = False,
+    ) -> list[VectorHit]:
+        if limit < 1:
+            raise ValueError(f"limit must be positive, got {limit}")
+        with self._guard, self._errors(name):
+            if nothing_to_find or (document_ids is not None and not document_ids):
+                if not self._client.collection_exists(name):
+                    raise CollectionNotFound(name)
+                return []
+            response = self._client.query_points(
+                name,
+                query=query,
+                using=using,
+                limit=limit,
+                query_filter=None
+                if document_ids is None
+                else _field_filter("document_id", list(document_ids)),
+                with_payload=True,
+                with_vectors=False,
+            )
+        return [
+            VectorHit(id=str(p.id), score=float(p.score), payload=dict(p.payload or {}))
+            for p in response.points
+        ]
+
     def _delete_matching(self, name: str, selection: models.Filter) -> None:
         with contextlib.suppress(CollectionNotFound), self._guard, self._errors(name):
             self._client.delete(name, points_selector=models.FilterSelector(filter=selection), wait=True)
@@ -214,6 +227,15 @@ class QdrantClientVectorStore:
             if name and str(exc) == f"Collection {name} not found":
                 raise CollectionNotFound(name) from exc
             raise VectorStoreError(f"{self._where} refused an operation on {name!r}: {exc}") from exc
+
+
+def _point_struct(point: ChunkPoint) -> models.PointStruct:
+    vectors: dict[str, Any] = {DENSE_VECTOR: as_float_list(point.vector)}
+    if point.sparse:
+        vectors[SPARSE_VECTOR] = models.SparseVector(
+            indices=list(point.sparse.indices), values=list(point.sparse.values)
+        )
+    return models.PointStruct(id=point.id, vector=vectors, payload=dict(point.payload))
 
 
 def _field_filter(field: str, value: str | list[str]) -> models.Filter:
