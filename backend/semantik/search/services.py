@@ -27,6 +27,8 @@ class SearchResult(TypedDict):
     start: int
     end: int
     page: int | None
+    # Titles of the headings the chunk sits under, outermost first; empty for unstructured text.
+    heading_path: list[str]
     collection_id: str
 
 
@@ -54,6 +56,7 @@ def search(*, user: User, query: str, collection_ids: Sequence[UUID], k: int) ->
                             "start": payload["start"],
                             "end": payload["end"],
                             "page": payload.get("page"),
+                            "heading_path": payload.get("heading_path") or [],
                             "collection_id": str(collection.pk),
                         }
                     )

@@ -40,7 +40,7 @@ class ChunkPoint:
     """One chunk's embedding and the payload search results show.
 
     Payload keys the app writes: document_id (uuid str), source_id, path, chunk_index, text,
-    start, end, mime_type, mtime.
+    start, end, page, heading_path (list of str), mime_type, mtime.
     """
 
     id: str
