@@ -19,6 +19,7 @@ def test_create_collection_with_defaults_creates_its_qdrant_collection(api, mode
     assert body["embedding_model"] == "all-minilm-l6-v2"
     assert body["vector_dimension"] == 384
     assert body["chunk_size"] <= 254
+    assert body["chunking_strategy"] == "recursive"
     assert body["status"] == "empty"
     assert body["document_count"] == 0
     uuid.UUID(body["id"])
@@ -57,6 +58,7 @@ def test_duplicate_name_is_400(api, models):  # type: ignore[no-untyped-def]
         ({"name": "x", "embedding_model": "no-such-model"}, "embedding_model"),
         ({"name": "x", "chunk_size": 100000}, "chunk_size"),
         ({"name": "x", "chunk_size": 64, "chunk_overlap": 64}, "chunk_overlap"),
+        ({"name": "x", "chunking_strategy": "semantic"}, "chunking_strategy"),
         ({"name": ""}, "name"),
         ({}, "name"),
     ],
@@ -65,6 +67,13 @@ def test_invalid_collections_are_400_naming_the_field(api, models, body, field):
     response = api.post("/api/v2/collections", body, format="json")
     assert response.status_code == 400
     assert field in response.json()["error"]["details"]
+
+
+def test_a_collection_keeps_the_chunking_strategy_it_was_created_with(api, models):  # type: ignore[no-untyped-def]
+    created = api.post("/api/v2/collections", {"name": "Fixed", "chunking_strategy": "fixed"}, format="json")
+    assert created.status_code == 201 and created.json()["chunking_strategy"] == "fixed"
+    assert api.get(f"/api/v2/collections/{created.json()['id']}").json()["chunking_strategy"] == "fixed"
+    assert [c["chunking_strategy"] for c in api.get("/api/v2/collections").json()["results"]] == ["fixed"]
 
 
 def test_list_is_paginated(api, models):  # type: ignore[no-untyped-def]

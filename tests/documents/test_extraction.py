@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import pickle
 import random
 import struct
 import zipfile
@@ -15,6 +16,7 @@ from semantik.documents.extraction import (
     MAX_UNPACKED_BYTES,
     Extracted,
     ExtractionError,
+    Heading,
     extract,
     is_supported,
     page_at,
@@ -145,6 +147,106 @@ def test_restructuredtext_title_skips_its_overline() -> None:
     assert extracted.mime_type == "text/x-rst"
 
 
+def headings_of(extracted: Extracted) -> list[tuple[int, str]]:
+    """(level, title) of each heading, after checking its offset starts the heading's line."""
+    for heading in extracted.headings:
+        assert heading.offset == 0 or extracted.text[heading.offset - 1] == "\n", heading
+    return [(h.level, h.title) for h in extracted.headings]
+
+
+MARKDOWN = """---
+title: Front matter
+---
+# Tutorial
+
+Text with a #hashtag.
+
+Data structures
+===============
+
+## Lists ##
+
+```python
+# a comment, not a heading
+```
+
+~~~
+Not a title
+---
+~~~
+
+    # indented code, not a heading
+
+- a list item
+---
+
+Control flow
+------------
+#Not a heading either
+"""
+
+
+def test_markdown_headings_are_atx_and_setext_outside_code() -> None:
+    extracted = extract(MARKDOWN.encode(), "guide.md")
+    assert headings_of(extracted) == [
+        (1, "Tutorial"),
+        (1, "Data structures"),
+        (2, "Lists"),
+        (2, "Control flow"),
+    ]
+    starts = [extracted.text[h.offset :].split("\n")[0] for h in extracted.headings]
+    assert starts == ["# Tutorial", "Data structures", "## Lists ##", "Control flow"]
+
+
+def test_a_setext_title_may_span_lines_and_an_unclosed_fence_hides_the_rest() -> None:
+    extracted = extract(b"Two line\ntitle\n---\n\n```\n# Hidden\n", "a.md")
+    assert headings_of(extracted) == [(2, "Two line title")]
+
+
+def test_restructuredtext_levels_follow_the_order_styles_first_appear() -> None:
+    rst = b"""=======
+ Guide
+=======
+
+Sailing
+=======
+
+Knots
+-----
+
+A note::
+
+    Literal
+    -------
+
+----------
+
+Short
+--
+
+Rowing
+======
+
+Hi
+--
+"""
+    extracted = extract(rst, "guide.rst")
+    assert headings_of(extracted) == [(1, "Guide"), (2, "Sailing"), (3, "Knots"), (2, "Rowing"), (3, "Hi")]
+    assert extracted.text[extracted.headings[0].offset :].startswith("=======\n Guide")
+
+
+def test_plain_text_pdf_and_code_have_no_headings() -> None:
+    assert extract(b"# Not markdown\n\nJust text.", "notes.txt").headings == ()
+    assert extract(b"# comment\nx = 1\n", "tool.py").headings == ()
+    assert extract(make_pdf(["Chapter one", "Chapter two"]), "book.pdf").headings == ()
+
+
+def test_extracted_with_headings_survives_the_trip_to_a_worker_process() -> None:
+    extracted = extract(MARKDOWN.encode(), "guide.md")
+    assert pickle.loads(pickle.dumps(extracted)) == extracted
+    assert isinstance(extracted.headings[0], Heading)
+
+
 @pytest.mark.parametrize(
     ("name", "mime_type"),
     [
@@ -200,6 +302,19 @@ def test_html_keeps_title_and_main_text_but_not_scripts_or_navigation() -> None:
     for absent in ("secret", "Home | About", "Copyright"):
         assert absent not in extracted.text
     assert extracted.mime_type == "text/html"
+
+
+def test_html_headings_of_the_main_text_start_where_their_text_does() -> None:
+    page = b"""<html><body><nav><h1>Menu</h1></nav><main><h1>High <em>water</em></h1><p>The tide turns.</p>
+    <h2>Springs</h2><p>Twice a month.</p><h3> </h3><h3>Neaps</h3><p>In between.</p></main></body></html>"""
+    extracted = extract(page, "tides.html")
+    assert extracted.text == "High\nwater\nThe tide turns.\nSprings\nTwice a month.\nNeaps\nIn between."
+    assert headings_of(extracted) == [(1, "High water"), (2, "Springs"), (3, "Neaps")]
+    assert [extracted.text[h.offset :].split("\n")[0] for h in extracted.headings] == [
+        "High",
+        "Springs",
+        "Neaps",
+    ]
 
 
 def test_html_saved_as_txt_is_read_as_html_by_its_content() -> None:
@@ -310,6 +425,24 @@ def test_docx_keeps_headings_as_lines_and_table_text_in_order() -> None:
     order = ["Harbour guide", "east quay", "Fees", "Under 10 m", "harbour office"]
     assert [extracted.text.index(part) for part in order] == sorted(extracted.text.index(p) for p in order)
     assert extracted.page_starts == ()
+
+
+def test_docx_headings_come_from_title_and_heading_styles() -> None:
+    extracted = extract(make_docx(), "guide.docx")
+    assert headings_of(extracted) == [(0, "Harbour guide"), (1, "Fees")]
+    assert [extracted.text[h.offset :].split("\n")[0] for h in extracted.headings] == [
+        "Harbour guide",
+        "Fees",
+    ]
+    # Word's paragraphs are a blank line apart, as paragraphs of plain text are; a table is one block.
+    assert "Boats moor on the east quay.\n\nFees\n\nLength | Fee per night\nUnder 10 m" in extracted.text
+
+
+def test_epub_chapter_headings_are_placed_in_the_whole_book() -> None:
+    data = make_epub([("Later", "The storm passes."), ("Opening", "The ship leaves port.")], spine=[1, 0])
+    extracted = extract(data, "book.epub")
+    assert headings_of(extracted) == [(1, "Opening"), (1, "Later")]
+    assert [extracted.text[h.offset :].split("\n")[0] for h in extracted.headings] == ["Opening", "Later"]
 
 
 def test_docx_is_told_by_its_members_not_its_name() -> None:

@@ -300,3 +300,21 @@ def test_a_pdf_hit_names_its_page(api, user, models, documents_root, triton):  #
         "/api/v2/search", {"query": "lava and eruptions", "collections": [body["id"]], "k": 1}, format="json"
     ).json()["results"][0]
     assert "Sailing" not in top["text"] and top["page"] == 2
+
+
+def test_a_hit_names_the_headings_it_sits_under(api, user, models, documents_root, triton):  # type: ignore[no-untyped-def]
+    (documents_root / "boats.md").write_text(
+        "# Boats\n\n## Sails\n\nA jib and a mainsail catch the wind.\n\n"
+        "## Engines\n\nA diesel engine burns fuel to turn the propeller.\n"
+    )
+    (documents_root / "plain.txt").write_text("Bread rises in a warm kitchen.")
+    body = api.post("/api/v2/collections", {"name": "Boats"}, format="json").json()
+    collection = Collection.objects.get(pk=body["id"])
+    source_index(str(source_add(collection=collection, path=str(documents_root), user=user).id))
+    results = api.post(
+        "/api/v2/search", {"query": "motor and fuel", "collections": [body["id"]], "k": 3}, format="json"
+    ).json()["results"]
+    assert results[0]["heading_path"] == ["Boats", "Engines"]
+    assert results[0]["text"] == "## Engines\n\nA diesel engine burns fuel to turn the propeller."
+    paths = {r["path"]: r["heading_path"] for r in results if r["path"] != "boats.md"}
+    assert paths == {"plain.txt": []}

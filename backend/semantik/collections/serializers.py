@@ -18,6 +18,9 @@ class CollectionCreateSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=128, trim_whitespace=True)
     description = serializers.CharField(required=False, allow_blank=True, default="")
     embedding_model = serializers.CharField(required=False)
+    chunking_strategy = serializers.ChoiceField(
+        choices=Collection.Chunking.choices, default=Collection.Chunking.RECURSIVE
+    )
     chunk_size = serializers.IntegerField(required=False, min_value=16)
     chunk_overlap = serializers.IntegerField(required=False, min_value=0)
 
@@ -59,6 +62,7 @@ class CollectionSerializer(serializers.ModelSerializer):
             "description",
             "embedding_model",
             "vector_dimension",
+            "chunking_strategy",
             "chunk_size",
             "chunk_overlap",
             "status",

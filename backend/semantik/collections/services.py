@@ -24,6 +24,7 @@ def collection_create(
     model: ModelInfo,
     chunk_size: int,
     chunk_overlap: int,
+    chunking_strategy: str = Collection.Chunking.RECURSIVE,
     description: str = "",
 ) -> Collection:
     try:
@@ -34,6 +35,7 @@ def collection_create(
                 description=description,
                 embedding_model=model.name,
                 vector_dimension=model.dimension,
+                chunking_strategy=chunking_strategy,
                 chunk_size=chunk_size,
                 chunk_overlap=chunk_overlap,
             )

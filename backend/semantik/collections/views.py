@@ -35,6 +35,7 @@ class CollectionListView(APIView):
             name=data["name"],
             description=data["description"],
             model=data["model"],
+            chunking_strategy=data["chunking_strategy"],
             chunk_size=data["chunk_size"],
             chunk_overlap=data["chunk_overlap"],
         )

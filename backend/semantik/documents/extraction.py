@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
-from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning, XMLParsedAsHTMLWarning
+from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning, NavigableString, Tag, XMLParsedAsHTMLWarning
 
 # Limits that hold whatever the settings say: they protect the process, not a policy.
 MAX_TEXT_CHARS = 20_000_000
@@ -41,12 +41,24 @@ class ExtractionError(Exception):
 
 
 @dataclass(frozen=True)
+class Heading:
+    """A section title of the text: where it starts in `Extracted.text`, how deep it is, what it says."""
+
+    offset: int
+    # 1 for the top sections (h1, `#`, Heading 1); a DOCX Title is 0, above them.
+    level: int
+    title: str
+
+
+@dataclass(frozen=True)
 class Extracted:
     text: str
     title: str
     mime_type: str
     # Offset in `text` where each page starts (page 1 first); empty for formats without pages.
     page_starts: tuple[int, ...] = ()
+    # In text order; empty for formats without headings (plain text, PDF, code).
+    headings: tuple[Heading, ...] = ()
 
     def page_at(self, offset: int) -> int | None:
         return page_at(self, offset)
@@ -159,16 +171,20 @@ class _TextBuilder:
         self._page_starts: list[int] = []
         self._unplaced_pages = 0
         self._new_page = False
+        self._headings: list[Heading] = []
 
     def page(self) -> None:
         """The blocks added from now on are on the next page."""
         self._unplaced_pages += 1
         self._new_page = True
 
-    def add(self, block: str, *, paragraph: bool = False) -> None:
-        block = _clean(block).strip()
+    def add(self, block: str, *, paragraph: bool = False, headings: Sequence[Heading] = ()) -> None:
+        """Adds a block; `headings` are offsets into the block as given, moved to the whole text."""
+        cleaned = _clean(block)
+        block = cleaned.strip()
         if not block:
             return
+        lead = len(cleaned) - len(cleaned.lstrip())
         separator = "" if not self._length else "\n\n" if self._new_page or paragraph else "\n"
         start = self._length + len(separator)
         _check_length(start + len(block))
@@ -178,6 +194,9 @@ class _TextBuilder:
         self._new_page = False
         self._parts.extend((separator, block))
         self._length = start + len(block)
+        for heading in headings:
+            offset = start + min(max(heading.offset - lead, 0), len(block))
+            self._headings.append(Heading(offset, heading.level, heading.title))
 
     @property
     def text(self) -> str:
@@ -187,15 +206,146 @@ class _TextBuilder:
     def page_starts(self) -> tuple[int, ...]:
         return tuple(self._page_starts + [self._length] * self._unplaced_pages)
 
+    @property
+    def headings(self) -> tuple[Heading, ...]:
+        return tuple(self._headings)
+
 
 def _text_extractor(mime_type: str, *, titled_by_name: bool = False) -> Extractor:
+    find_headings = _HEADING_FINDERS.get(mime_type)
+
     def extract_text(data: bytes, name: str) -> Extracted:
         text = _clean(decode_text(data))
         _check_length(len(text))
         title = _title(Path(name).name) if titled_by_name else _first_line_title(text)
-        return Extracted(text=text, title=title, mime_type=mime_type)
+        headings = find_headings(text) if find_headings else ()
+        return Extracted(text=text, title=title, mime_type=mime_type, headings=headings)
 
     return extract_text
+
+
+# Headings of lightweight markup, found in the text as written (the text itself is kept as is).
+
+
+def _lines(text: str) -> list[tuple[int, str]]:
+    """(offset, line) of every line, without its line break."""
+    lines = []
+    offset = 0
+    for line in text.split("\n"):
+        lines.append((offset, line.removesuffix("\r")))
+        offset += len(line) + 1
+    return lines
+
+
+_MD_FENCE = re.compile(r" {0,3}(`{3,}|~{3,})(.*)")
+_MD_ATX = re.compile(r" {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*")
+_MD_SETEXT = re.compile(r" {0,3}(=+|-+)[ \t]*")
+_MD_BREAK = re.compile(r" {0,3}(?:(?:\*[ \t]*){3,}|(?:-[ \t]*){3,}|(?:_[ \t]*){3,})")
+# Lines that open a list item, quote or HTML block: the text after them is no setext title.
+_MD_NOT_TITLE = re.compile(r" {0,3}(?:[-+*](?:[ \t]|$)|\d{1,9}[.)](?:[ \t]|$)|>|<)|    |\t")
+
+
+def _markdown_headings(text: str) -> tuple[Heading, ...]:
+    """ATX (`# Title`) and setext (`Title` over `===` or `---`) headings, none inside fenced code."""
+    lines = _lines(text)
+    first = 0
+    # YAML front matter: its closing `---` would otherwise underline its last line.
+    if lines and lines[0][1].rstrip() == "---":
+        closing = next(
+            (i for i, (_, line) in enumerate(lines[1:], 1) if line.rstrip() in ("---", "...")), None
+        )
+        first = 0 if closing is None else closing + 1
+    headings: list[Heading] = []
+    fence = ""
+    paragraph: list[str] = []
+    paragraph_start = 0
+    titled = False
+    for offset, line in lines[first:]:
+        if fence:
+            stripped = line.strip()
+            if (
+                len(stripped) >= len(fence)
+                and stripped == fence[0] * len(stripped)
+                and not line.startswith("    ")
+            ):
+                fence = ""
+            continue
+        if not line.strip():
+            paragraph = []
+            continue
+        if (opened := _MD_FENCE.match(line)) and not (opened[1][0] == "`" and "`" in opened[2]):
+            fence, paragraph = opened[1], []
+            continue
+        if atx := _MD_ATX.fullmatch(line):
+            if title := _title(atx[2]):
+                headings.append(Heading(offset, len(atx[1]), title))
+            paragraph = []
+            continue
+        if (underline := _MD_SETEXT.fullmatch(line)) and paragraph and titled:
+            if title := _title(" ".join(paragraph)):
+                headings.append(Heading(paragraph_start, 1 if underline[1][0] == "=" else 2, title))
+            paragraph = []
+            continue
+        if _MD_BREAK.fullmatch(line):
+            paragraph = []
+            continue
+        if not paragraph:
+            paragraph_start, titled = offset, not _MD_NOT_TITLE.match(line)
+        paragraph.append(line)
+    return tuple(headings)
+
+
+# A line of one punctuation character repeated, as reStructuredText over- and underlines titles.
+_RST_ADORNMENT = re.compile(r"([!-/:-@\[-`{-~])\1+[ \t]*")
+
+
+def _rst_headings(text: str) -> tuple[Heading, ...]:
+    """Underlined and over-and-underlined titles; a style's level is the order it first appears in."""
+    lines = _lines(text)
+    styles: list[tuple[str, bool]] = []
+    headings: list[Heading] = []
+
+    def add(offset: int, title: str, style: tuple[str, bool]) -> None:
+        if style not in styles:
+            styles.append(style)
+        if title := _title(title):
+            headings.append(Heading(offset, styles.index(style) + 1, title))
+
+    after_blank = True
+    i = 0
+    while i < len(lines):
+        offset, line = lines[i]
+        adornment = _RST_ADORNMENT.fullmatch(line)
+        if adornment and after_blank and i + 2 < len(lines):
+            title, underline = lines[i + 1][1], lines[i + 2][1]
+            over = line.rstrip()
+            if title.strip() and underline.rstrip() == over and len(title.rstrip()) <= len(over):
+                add(offset, title, (over[0], True))
+                i += 3
+                continue
+        if not line.strip():
+            after_blank = True
+            i += 1
+            continue
+        if after_blank and not adornment and not line[0].isspace() and i + 1 < len(lines):
+            underline = lines[i + 1][1].rstrip()
+            # As docutils: an underline shorter than its title still counts from 4 characters on.
+            if _RST_ADORNMENT.fullmatch(underline) and (
+                len(underline) >= len(line.rstrip()) or len(underline) >= 4
+            ):
+                add(offset, line, (underline[0], False))
+                i += 2
+                # A title may follow a title directly (a document title and its subtitle).
+                continue
+        after_blank = False
+        i += 1
+    return tuple(headings)
+
+
+_HEADING_FINDERS: dict[str, Callable[[str], tuple[Heading, ...]]] = {
+    "text/markdown": _markdown_headings,
+    "text/x-rst": _rst_headings,
+}
 
 
 # HTML: the page's main text, without what a reader skips.
@@ -230,8 +380,8 @@ def _decode_html(data: bytes) -> str:
         return data.decode(codec, errors="replace")
 
 
-def _html_text(markup: str) -> tuple[str, str]:
-    """(title, main text) of a page: not its scripts, styles or navigation."""
+def _html_text(markup: str) -> tuple[str, str, tuple[Heading, ...]]:
+    """(title, main text, its h1-h6) of a page: not its scripts, styles or navigation."""
     try:
         # html.parser builds the tree without recursion; any recursion left is caught all the same.
         soup = BeautifulSoup(markup, "html.parser")
@@ -239,16 +389,56 @@ def _html_text(markup: str) -> tuple[str, str]:
         for tag in soup(_NOT_CONTENT):
             tag.decompose()
         body = soup.find("main") or soup.find("article") or soup.body or soup
-        text = _BLANK_LINES.sub("\n\n", body.get_text("\n", strip=True))
+        assert isinstance(body, Tag)
+        text, headings = _main_text(body)
     except RecursionError:
         raise ExtractionError("The page is nested too deeply to read.") from None
-    return _title(title), _clean(text)
+    return _title(title), text, headings
+
+
+_HEADING_LEVELS = {f"h{level}": level for level in range(1, 7)}
+
+
+def _main_text(body: Tag) -> tuple[str, tuple[Heading, ...]]:
+    """`body.get_text("\\n", strip=True)`, blank lines squeezed and cleaned, and where its headings start.
+
+    One walk over the tree in document order (no recursion), so a heading's offset is where its
+    first string lands in the text.
+    """
+    # The string types get_text reads: text and CDATA, not comments or doctypes.
+    types = body.interesting_string_types or Tag.MAIN_CONTENT_STRING_TYPES
+    wanted = frozenset([types] if isinstance(types, type) else types)
+    parts: list[str] = []
+    length = 0
+    headings: list[Heading] = []
+    waiting: list[tuple[int, str]] = []
+    for node in body.descendants:
+        if isinstance(node, Tag):
+            level = _HEADING_LEVELS.get(node.name)
+            if level is not None and (title := _title(node.get_text(" ", strip=True))):
+                waiting.append((level, title))
+            continue
+        if not isinstance(node, NavigableString) or type(node) not in wanted:
+            continue
+        piece = node.strip()
+        if not piece:
+            continue
+        start = length + 1 if parts else 0
+        headings.extend(Heading(start, level, title) for level, title in waiting)
+        waiting.clear()
+        # Pieces are stripped, so squeezing blank lines piece by piece equals squeezing the whole.
+        piece = _clean(_BLANK_LINES.sub("\n\n", piece))
+        parts.append(piece)
+        length = start + len(piece)
+    return "\n".join(parts), tuple(headings)
 
 
 def extract_html(data: bytes, name: str) -> Extracted:
-    title, text = _html_text(_decode_html(data))
+    title, text, headings = _html_text(_decode_html(data))
     _check_length(len(text))
-    return Extracted(text=text, title=title or _first_line_title(text), mime_type=HTML.mime_type)
+    return Extracted(
+        text=text, title=title or _first_line_title(text), mime_type=HTML.mime_type, headings=headings
+    )
 
 
 def _looks_like_html(data: bytes) -> bool:
@@ -337,7 +527,7 @@ def extract_docx(data: bytes, name: str) -> Extracted:
     headings: list[str] = []
 
     def add_table(table: Table, depth: int) -> None:
-        for row in table.rows:
+        for number, row in enumerate(table.rows):
             cells: list[str] = []
             nested: list[Table] = []
             seen: set[int] = set()
@@ -349,25 +539,42 @@ def extract_docx(data: bytes, name: str) -> Extracted:
                 cells.append(" ".join(p.text for p in cell.paragraphs))
                 nested.extend(cell.tables)
             for line in _table_rows([cells]):
-                builder.add(line)
+                # A table is one paragraph of rows.
+                builder.add(line, paragraph=number == 0 and depth == 0)
             if depth < 8:
                 for inner in nested:
                     add_table(inner, depth + 1)
 
     for block in document.iter_inner_content():
         if isinstance(block, Paragraph):
-            style = _style_name(block)
-            is_heading = style.startswith("heading") or style == "title"
-            if is_heading and block.text.strip():
-                headings.append(block.text)
-            builder.add(block.text, paragraph=is_heading)
+            level = _heading_level(_style_name(block))
+            found: tuple[Heading, ...] = ()
+            if level is not None and (title := _title(block.text)):
+                headings.append(title)
+                found = (Heading(0, level, title),)
+            # Word's paragraphs are the text's paragraphs: a blank line apart, as in plain text.
+            builder.add(block.text, paragraph=True, headings=found)
         else:
             add_table(block, 0)
     return Extracted(
         text=builder.text,
         title=_title(document.core_properties.title, *headings[:1]) or _first_line_title(builder.text),
         mime_type=DOCX.mime_type,
+        headings=builder.headings,
     )
+
+
+_DOCX_HEADING = re.compile(r"heading\s*(\d+)")
+
+
+def _heading_level(style: str) -> int | None:
+    """The level of a Word paragraph style: Title 0, Heading N N; None for body text."""
+    if style == "title":
+        return 0
+    if not style.startswith("heading"):
+        return None
+    numbered = _DOCX_HEADING.match(style)
+    return int(numbered[1]) if numbered else 1
 
 
 def _style_name(paragraph: Any) -> str:
@@ -451,14 +658,15 @@ def extract_epub(data: bytes, name: str) -> Extracted:
             chapter = archive.read(member)
         except KeyError:
             continue  # a spine entry without its file: the rest of the book is still worth reading
-        title, text = _html_text(_decode_html(chapter))
+        title, text, headings = _html_text(_decode_html(chapter))
         chapter_titles.append(title)
-        builder.add(text, paragraph=True)
+        builder.add(text, paragraph=True, headings=headings)
     book_title = package.find("{*}metadata/{*}title")
     return Extracted(
         text=builder.text,
         title=_title(book_title.text if book_title is not None else "", *chapter_titles),
         mime_type=EPUB.mime_type,
+        headings=builder.headings,
     )
 
 

@@ -17,7 +17,8 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
-from semantik.documents.chunking import Chunk, chunk_by_tokens
+from semantik.documents import chunking
+from semantik.documents.chunking import Chunk
 from semantik.documents.extraction import Extracted, ExtractionError
 from semantik.documents.extraction_pool import ExtractionPool
 from semantik.documents.models import Document, Source
@@ -161,11 +162,13 @@ class SourceIndexer:
         digest: str,
         extracted: Extracted,
     ) -> None:
-        chunks = chunk_by_tokens(
+        chunks = chunking.chunk(
             extracted.text,
             self.embedder.tokenizer.token_spans(extracted.text),
-            self.collection.chunk_size,
-            self.collection.chunk_overlap,
+            strategy=self.collection.chunking_strategy,
+            chunk_size=self.collection.chunk_size,
+            overlap=self.collection.chunk_overlap,
+            headings=extracted.headings,
         )
         if not chunks:
             self.fail_document(scanned, document, "The file holds no text.")
@@ -191,6 +194,7 @@ class SourceIndexer:
                 "start": chunk.start,
                 "end": chunk.end,
                 "page": pending.extracted.page_at(chunk.start),
+                "heading_path": list(chunk.heading_path),
                 "mime_type": pending.extracted.mime_type,
                 "mtime": pending.scanned.mtime,
             },

@@ -12,8 +12,8 @@ from django.contrib.auth.models import User
 from rest_framework.exceptions import ValidationError
 
 from semantik.collections.selectors import collection_get_for_user
-from semantik.documents.chunking import chunk_by_tokens, chunking_errors
-from semantik.documents.extraction import ExtractionError, extract
+from semantik.documents.chunking import RECURSIVE, chunk, chunking_errors
+from semantik.documents.extraction import Extracted, ExtractionError, extract
 from semantik.documents.selectors import document_get
 from semantik.inference.base import ModelNotFound
 from semantik.inference.runtime import model_info
@@ -29,6 +29,7 @@ class PreviewChunk(TypedDict):
     start: int
     end: int
     tokens: int
+    heading_path: list[str]
 
 
 @functools.lru_cache(maxsize=8)
@@ -40,19 +41,25 @@ def chunking_preview(
     user: User,
     *,
     text: str | None = None,
+    file_name: str | None = None,
     collection_id: UUID | None = None,
     document_id: UUID | None = None,
     embedding_model: str | None = None,
+    chunking_strategy: str | None = None,
     chunk_size: int | None = None,
     chunk_overlap: int | None = None,
 ) -> dict[str, Any]:
-    """Chunks of `text` (or of a document), with a collection's settings or the ones given."""
+    """Chunks of `text` (read as a file named `file_name` when given) or of a document, with a
+    collection's settings or the ones given."""
     model = embedding_model or settings.DEFAULT_EMBEDDING_MODEL
+    strategy = RECURSIVE
     size, overlap = settings.DEFAULT_CHUNK_SIZE, settings.DEFAULT_CHUNK_OVERLAP
     collection = None
     if collection_id is not None:
         collection = collection_get_for_user(user, collection_id)
         model, size, overlap = collection.embedding_model, collection.chunk_size, collection.chunk_overlap
+        strategy = collection.chunking_strategy
+    strategy = chunking_strategy or strategy
     size = chunk_size or size
     overlap = overlap if chunk_overlap is None else chunk_overlap
     try:
@@ -61,27 +68,40 @@ def chunking_preview(
         raise ValidationError({"embedding_model": [str(exc)]}) from exc
     if errors := chunking_errors(model, info.max_length, size, overlap):
         raise ValidationError(errors)
+    extracted = Extracted(text=text or "", title="", mime_type="text/plain")
     if document_id is not None and collection is not None:
         path = Path(document_get(collection, document_id).path)
         try:
-            text = extract(path.read_bytes(), path.name).text
+            extracted = extract(path.read_bytes(), path.name)
         except (OSError, ExtractionError) as exc:
             raise ValidationError({"document": [f"The document cannot be read now: {exc}"]}) from exc
-    text = (text or "")[:MAX_PREVIEW_CHARS]
-    spans = _tokenizer(model).token_spans(text)
-    step = size - overlap
+    elif file_name:
+        try:
+            extracted = extract((text or "").encode(), file_name)
+        except ExtractionError as exc:
+            raise ValidationError({"file_name": [str(exc)]}) from exc
+    text = extracted.text[:MAX_PREVIEW_CHARS]
     chunks: list[PreviewChunk] = [
         {
             "index": c.index,
             "text": c.text,
             "start": c.start,
             "end": c.end,
-            "tokens": min(size, len(spans) - c.index * step),
+            "tokens": c.tokens,
+            "heading_path": list(c.heading_path),
         }
-        for c in chunk_by_tokens(text, spans, size, overlap)
+        for c in chunk(
+            text,
+            _tokenizer(model).token_spans(text),
+            strategy=strategy,
+            chunk_size=size,
+            overlap=overlap,
+            headings=extracted.headings,
+        )
     ]
     return {
         "embedding_model": model,
+        "chunking_strategy": strategy,
         "chunk_size": size,
         "chunk_overlap": overlap,
         "characters": len(text),

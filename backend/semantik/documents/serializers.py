@@ -5,7 +5,7 @@ from typing import Any
 from rest_framework import serializers
 
 from semantik.collections.models import Collection
-from semantik.documents.chunking import SPECIAL_TOKENS, chunking_errors
+from semantik.documents.chunking import SPECIAL_TOKENS, STRATEGIES, chunking_errors
 from semantik.documents.models import Document, Source
 from semantik.inference.base import ModelNotFound
 from semantik.inference.runtime import model_info
@@ -55,15 +55,20 @@ class ChunkingPreviewSerializer(serializers.Serializer):
     """A text, or a document of a collection, and the chunking to try on it."""
 
     text = serializers.CharField(required=False, trim_whitespace=False, max_length=200_000)
+    # Read the text as a file so named would be read: "notes.md" finds its Markdown headings.
+    file_name = serializers.CharField(required=False, max_length=255)
     collection = serializers.UUIDField(required=False)
     document = serializers.UUIDField(required=False)
     embedding_model = serializers.CharField(required=False)
+    chunking_strategy = serializers.ChoiceField(choices=STRATEGIES, required=False)
     chunk_size = serializers.IntegerField(required=False, min_value=16)
     chunk_overlap = serializers.IntegerField(required=False, min_value=0)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if ("text" in attrs) == ("document" in attrs):
             raise serializers.ValidationError({"text": ["Give either a text or a document, not both."]})
+        if "file_name" in attrs and "text" not in attrs:
+            raise serializers.ValidationError({"file_name": ["Names a text given here, not a document."]})
         if "document" in attrs and "collection" not in attrs:
             raise serializers.ValidationError(
                 {"collection": ["A document is previewed within its collection."]}

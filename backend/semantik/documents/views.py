@@ -108,9 +108,11 @@ class ChunkingPreviewView(APIView):
         preview = chunking_preview(
             current_user(request),
             text=data.get("text"),
+            file_name=data.get("file_name"),
             collection_id=data.get("collection"),
             document_id=data.get("document"),
             embedding_model=data.get("embedding_model"),
+            chunking_strategy=data.get("chunking_strategy"),
             chunk_size=data.get("chunk_size"),
             chunk_overlap=data.get("chunk_overlap"),
         )

@@ -46,6 +46,8 @@ class SearchResult(TypedDict):
     start: int
     end: int
     page: int | None
+    # Titles of the headings the chunk sits under, outermost first; empty for unstructured text.
+    heading_path: list[str]
     collection_id: str
 
 
@@ -191,5 +193,7 @@ def _result(
         "start": payload["start"],
         "end": payload["end"],
         "page": payload.get("page"),
+        # Absent from points indexed before headings were kept.
+        "heading_path": payload.get("heading_path") or [],
         "collection_id": found.collection_id,
     }

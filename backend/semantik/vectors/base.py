@@ -59,8 +59,9 @@ class ChunkPoint:
     """One chunk's embedding, its keyword vector and the payload search results show.
 
     Payload keys the app writes: document_id (uuid str), source_id, path, chunk_index, text,
-    start, end, mime_type, mtime. `sparse` is the chunk's BM25 term weights (search/keyword.py);
-    a point without one (None or no terms) is simply never found by keyword search.
+    start, end, page, heading_path (list of str), mime_type, mtime. `sparse` is the chunk's BM25
+    term weights (search/keyword.py); a point without one (None or no terms) is simply never found
+    by keyword search.
     """
 
     id: str
