@@ -41,6 +41,13 @@ def documents_root(settings, tmp_path: Path) -> Path:  # type: ignore[no-untyped
 
 
 @pytest.fixture
+def upload_root(settings, tmp_path: Path) -> Path:  # type: ignore[no-untyped-def]
+    root = (tmp_path / "uploads").resolve()
+    settings.UPLOAD_ROOT = root
+    return root
+
+
+@pytest.fixture
 def make_user(django_user_model):  # type: ignore[no-untyped-def]
     def make(username: str = "alice", password: str = "correct horse battery staple"):  # type: ignore[no-untyped-def]
         return django_user_model.objects.create_user(username=username, password=password)

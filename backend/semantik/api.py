@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.contrib.auth.models import User
@@ -75,9 +75,12 @@ class Pagination(PageNumberPagination):
 
 
 def paginated(
-    request: Request, view: APIView, queryset: QuerySet[Any], render: Callable[[list[Any]], Any]
+    request: Request,
+    view: APIView,
+    queryset: QuerySet[Any] | Sequence[Any],
+    render: Callable[[list[Any]], Any],
 ) -> Response:
-    """One page of `queryset` as {count, next, previous, results}."""
+    """One page of `queryset` (or of a lazily sliced sequence) as {count, next, previous, results}."""
     paginator = Pagination()
     page = paginator.paginate_queryset(queryset, request, view=view) or []
     return paginator.get_paginated_response(render(list(page)))

@@ -66,6 +66,16 @@ EMBED_BATCH_SIZE = get_int("EMBED_BATCH_SIZE", 32, minimum=1)
 DEFAULT_CHUNK_SIZE = get_int("DEFAULT_CHUNK_SIZE", 200, minimum=16)
 DEFAULT_CHUNK_OVERLAP = get_int("DEFAULT_CHUNK_OVERLAP", 32, minimum=0)
 MAX_FILE_BYTES = get_int("MAX_FILE_BYTES", 50 * 1024 * 1024, minimum=1)
+# Files sent through the API: kept under UPLOAD_ROOT/<collection id>/, away from DOCUMENT_PATH,
+# within a size limit per file and per request.
+UPLOAD_ROOT = Path(get_str("UPLOAD_ROOT", str(DATA_DIR / "uploads"))).expanduser().resolve()
+UPLOAD_MAX_BYTES = get_int("UPLOAD_MAX_BYTES", MAX_FILE_BYTES, minimum=1)
+UPLOAD_MAX_REQUEST_BYTES = get_int("UPLOAD_MAX_REQUEST_BYTES", 1024**3, minimum=1)
+UPLOAD_MAX_FILES = get_int("UPLOAD_MAX_FILES", 1000, minimum=1)
+# Django's own multipart limits, raised so one upload request can carry UPLOAD_MAX_FILES files,
+# each with its relative path as a form field.
+DATA_UPLOAD_MAX_NUMBER_FILES = UPLOAD_MAX_FILES
+DATA_UPLOAD_MAX_NUMBER_FIELDS = max(1000, UPLOAD_MAX_FILES + 100)
 # Extraction runs in worker processes, each bounded in time and memory, so one hostile file
 # fails alone instead of hanging or exhausting the worker.
 EXTRACTION_WORKERS = get_int("EXTRACTION_WORKERS", 2, minimum=1)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from semantik.documents.scanning import scan
+from semantik.documents.scanning import scan, scan_one
 
 
 def test_scan_finds_supported_files_recursively_and_skips_hidden_ones(tmp_path: Path) -> None:
@@ -56,3 +56,29 @@ def test_include_and_exclude_globs_choose_the_files(tmp_path: Path) -> None:
         f.relative_path for f in scan(tmp_path, [tmp_path], include=["*.md"], exclude=["drafts/*"])
     )
     assert no_drafts == ["notes/a.md", "top.md"]
+
+
+def test_scan_never_reads_an_off_limits_folder_even_through_a_file_symlink(tmp_path: Path) -> None:
+    root = tmp_path.resolve()
+    (root / "uploads" / "other-collection").mkdir(parents=True)
+    (root / "uploads" / "other-collection" / "private.txt").write_text("someone else's")
+    (root / "mine.txt").write_text("mine")
+    (root / "peek.txt").symlink_to(root / "uploads" / "other-collection" / "private.txt")
+    found = [f.relative_path for f in scan(root, [root], off_limits=[root / "uploads"])]
+    assert found == ["mine.txt"]
+
+
+def test_scan_one_finds_one_file_as_scan_would(tmp_path: Path) -> None:
+    root = tmp_path.resolve()
+    (root / "notes").mkdir()
+    (root / "notes" / "a.md").write_text("hello")
+    (root / ".hidden").mkdir()
+    (root / ".hidden" / "b.md").write_text("x")
+    (root / "outside").mkdir()
+    (root / "linked").symlink_to(root / "notes")
+    found = scan_one(root, "notes/a.md", [root])
+    assert found is not None and (found.relative_path, found.size) == ("notes/a.md", 5)
+    for missing in ("notes/gone.md", ".hidden/b.md", "linked/a.md", "../a.md", "notes/../notes/a.md", ""):
+        assert scan_one(root, missing, [root]) is None, missing
+    assert scan_one(root, "notes/a.md", [root], exclude=["notes/*"]) is None
+    assert scan_one(root, "notes/a.md", [root / "outside"]) is None

@@ -6,8 +6,10 @@ import uuid
 
 import pytest
 
+from semantik.collections.models import Collection
 from semantik.documents.models import Document
 from semantik.operations.models import Operation
+from semantik.vectors import get_vector_store
 from semantik.vectors.naming import point_id
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -119,3 +121,108 @@ def test_rescan_of_a_source_queues_a_rescan(api, collection, documents_root, tri
     response = api.post(f"{base}/{source_id}/rescan")
     assert response.status_code == 202 and response.json()["type"] == "rescan"
     assert api.post(f"{base}/{uuid.uuid4()}/rescan").status_code == 404
+
+
+def test_a_folder_inside_the_upload_root_is_not_a_source(api, collection, settings, tmp_path):  # type: ignore[no-untyped-def]
+    settings.DOCUMENT_PATH = [tmp_path.resolve()]
+    settings.UPLOAD_ROOT = (tmp_path / "uploads").resolve()
+    (tmp_path / "uploads" / str(uuid.uuid4())).mkdir(parents=True)
+    for folder in (tmp_path / "uploads", next((tmp_path / "uploads").iterdir())):
+        response = api.post(
+            f"/api/v2/collections/{collection['id']}/sources", {"path": str(folder)}, format="json"
+        )
+        assert response.status_code == 400
+        assert "files sent through the API" in response.json()["error"]["message"]
+
+
+def test_a_documents_chunks_come_in_pages_in_order_and_fit_its_text(api, documents_root, models, triton):  # type: ignore[no-untyped-def]
+    created = api.post(
+        "/api/v2/collections", {"name": "Small", "chunk_size": 32, "chunk_overlap": 8}, format="json"
+    )
+    collection_id = created.json()["id"]
+    text = " ".join(f"Sentence {i} is about lighthouses and nothing else." for i in range(30))
+    (documents_root / "long.txt").write_text(text)
+    api.post(f"/api/v2/collections/{collection_id}/sources", {"path": str(documents_root)}, format="json")
+    run_pending(collection_id)
+    document = Document.objects.get()
+    assert document.chunk_count > 6
+
+    detail = api.get(f"/api/v2/documents/{document.pk}").json()
+    assert detail == api.get(f"/api/v2/collections/{collection_id}/documents/{document.pk}").json()
+    assert detail["chunk_count"] == document.chunk_count
+
+    url = f"/api/v2/documents/{document.pk}/chunks"
+    first = api.get(f"{url}?page_size=3").json()
+    assert first["count"] == document.chunk_count and first["previous"] is None
+    assert [c["index"] for c in first["results"]] == [0, 1, 2]
+    second = api.get(first["next"]).json()
+    assert [c["index"] for c in second["results"]] == [3, 4, 5]
+    everything = api.get(f"{url}?page_size=500").json()["results"]
+    assert [c["index"] for c in everything] == list(range(document.chunk_count))
+    for chunk in everything:
+        assert set(chunk) >= {"index", "text", "start", "end", "page"}
+        assert not set(chunk) & {"document_id", "source_id", "path", "chunk_index", "mtime"}
+        assert chunk["text"] == text[chunk["start"] : chunk["end"]]
+    window = api.get(
+        f"/api/v2/documents/{document.pk}/text?start={everything[4]['start']}&end={everything[4]['end']}"
+    ).json()
+    assert window["text"] == everything[4]["text"]
+    assert api.get(f"{url}?page=99").status_code == 404
+
+
+def test_retry_indexes_a_failed_document_again_and_nothing_else(api, collection, documents_root, triton):  # type: ignore[no-untyped-def]
+    (documents_root / "good.txt").write_text("Readable text.")
+    (documents_root / "broken.txt").write_bytes(b"\x00\x01" * 64)
+    api.post(f"/api/v2/collections/{collection['id']}/sources", {"path": str(documents_root)}, format="json")
+    run_pending(collection["id"])
+    failed = api.get(f"/api/v2/collections/{collection['id']}/documents?status=failed").json()["results"]
+    assert [d["relative_path"] for d in failed] == ["broken.txt"] and "binary" in failed[0]["error"]
+
+    (documents_root / "broken.txt").write_text("Mended text.")
+    (documents_root / "good.txt").write_text("Changed, but nobody asked for a rescan.")
+    (documents_root / "new.txt").write_text("Not scanned by a retry.")
+    response = api.post(f"/api/v2/documents/{failed[0]['id']}/retry")
+    assert response.status_code == 202 and response.json()["type"] == "retry"
+    run_pending(collection["id"])
+
+    operation = Operation.objects.get(pk=response.json()["operation_id"])
+    assert (operation.status, operation.files_total, operation.files_processed) == ("completed", 1, 1)
+    mended = Document.objects.get(pk=failed[0]["id"])
+    assert (mended.status, mended.error, mended.chunk_count) == ("indexed", "", 1)
+    good = Document.objects.get(relative_path="good.txt")
+    assert good.size == len("Readable text.")
+    assert sorted(Document.objects.values_list("relative_path", flat=True)) == ["broken.txt", "good.txt"]
+    expected = {
+        point_id(collection["id"], d.pk, i) for d in Document.objects.all() for i in range(d.chunk_count)
+    }
+    vector_collection = Collection.objects.get(pk=collection["id"]).vector_collection
+    assert get_vector_store().point_ids(vector_collection) == expected
+
+
+def test_retry_is_for_failed_documents_one_operation_at_a_time(api, collection, documents_root, triton):  # type: ignore[no-untyped-def]
+    (documents_root / "good.txt").write_text("Readable text.")
+    (documents_root / "broken.txt").write_bytes(b"\x00\x01" * 64)
+    api.post(f"/api/v2/collections/{collection['id']}/sources", {"path": str(documents_root)}, format="json")
+    run_pending(collection["id"])
+    good, broken = (Document.objects.get(relative_path=name) for name in ("good.txt", "broken.txt"))
+
+    not_failed = api.post(f"/api/v2/documents/{good.pk}/retry")
+    assert not_failed.status_code == 400 and "only a failed document" in not_failed.json()["error"]["message"]
+    rescan = api.post(f"/api/v2/collections/{collection['id']}/sources/{good.source_id}/rescan")
+    busy = api.post(f"/api/v2/documents/{broken.pk}/retry")
+    assert busy.status_code == 409 and rescan.json()["operation_id"] in busy.json()["error"]["message"]
+
+
+def test_another_users_documents_are_404(api, collection, documents_root, make_user, client_for, triton):  # type: ignore[no-untyped-def]
+    (documents_root / "broken.txt").write_bytes(b"\x00\x01" * 64)
+    api.post(f"/api/v2/collections/{collection['id']}/sources", {"path": str(documents_root)}, format="json")
+    run_pending(collection["id"])
+    document = Document.objects.get()
+    mallory = client_for(make_user("mallory"))
+    for suffix in ("", "/chunks", "/content", "/text"):
+        response = mallory.get(f"/api/v2/documents/{document.pk}{suffix}")
+        assert response.status_code == 404, suffix
+        assert response.json()["error"]["code"] == "not_found"
+    assert mallory.post(f"/api/v2/documents/{document.pk}/retry").status_code == 404
+    assert api.get(f"/api/v2/documents/{uuid.uuid4()}").status_code == 404
+    assert not Operation.objects.filter(type="retry").exists()

@@ -222,6 +222,26 @@ def test_count_and_point_ids_per_document(store: VectorStore, collection: str) -
     assert store.point_ids(collection, first) == ids_of(chunks(first, 3))
 
 
+def test_document_chunks_reads_one_page_of_one_document_in_chunk_order(
+    store: VectorStore, collection: str
+) -> None:
+    wanted, other = new_document(), new_document()
+    points = chunks(wanted, 25)
+    store.upsert(collection, chunks(other, 30, first_seed=100) + list(reversed(points)))
+
+    page = store.document_chunks(collection, wanted, offset=10, limit=8)
+
+    assert page == [p.payload for p in points[10:18]]
+    last = store.document_chunks(collection, wanted, offset=20, limit=10)
+    assert [p["chunk_index"] for p in last] == [20, 21, 22, 23, 24]
+    assert store.document_chunks(collection, wanted, offset=25, limit=10) == []
+    assert store.document_chunks(collection, new_document(), offset=0, limit=10) == []
+    with pytest.raises(ValueError):
+        store.document_chunks(collection, wanted, offset=-1, limit=5)
+    with pytest.raises(ValueError):
+        store.document_chunks(collection, wanted, offset=0, limit=0)
+
+
 def test_drop_collection_removes_it_and_is_idempotent(store: VectorStore, collection: str) -> None:
     store.upsert(collection, chunks(new_document(), 4))
 
@@ -244,6 +264,7 @@ def test_drop_collection_removes_it_and_is_idempotent(store: VectorStore, collec
         pytest.param(lambda s: s.upsert("sk_missing_g1", []), id="upsert-nothing"),
         pytest.param(lambda s: s.count("sk_missing_g1"), id="count"),
         pytest.param(lambda s: s.point_ids("sk_missing_g1"), id="point_ids"),
+        pytest.param(lambda s: s.document_chunks("sk_missing_g1", new_document(), 0, 5), id="chunks"),
     ],
 )
 def test_a_missing_collection_raises_collection_not_found(

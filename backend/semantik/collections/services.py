@@ -10,6 +10,7 @@ from rest_framework.exceptions import ValidationError
 
 from semantik.api import Conflict, ServiceUnavailable
 from semantik.collections.models import Collection
+from semantik.documents.uploads import upload_folder, upload_folder_remove
 from semantik.inference.models import ModelInfo
 from semantik.operations.models import Operation
 from semantik.vectors import get_vector_store
@@ -76,7 +77,7 @@ def collection_update(
 
 
 def collection_delete(collection: Collection) -> None:
-    """Delete a collection, its documents and operations, then its Qdrant collection.
+    """Delete a collection, its documents and operations, then its Qdrant collection and uploads.
 
     Refused (409) while a write operation runs: its worker would go on writing vectors for a
     collection that no longer exists.
@@ -96,3 +97,6 @@ def collection_delete(collection: Collection) -> None:
         # After the commit: a rolled-back delete must not have lost the vectors. A failure here
         # leaves an unreferenced Qdrant collection, never a row pointing at nothing.
         transaction.on_commit(lambda: get_vector_store().drop_collection(vector_collection))
+        # Its uploaded files too; a failure there is logged and leaves files, never a row.
+        folder = upload_folder(collection.pk)
+        transaction.on_commit(lambda: upload_folder_remove(folder), robust=True)

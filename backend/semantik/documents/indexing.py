@@ -22,7 +22,7 @@ from semantik.documents.chunking import Chunk
 from semantik.documents.extraction import Extracted, ExtractionError
 from semantik.documents.extraction_pool import ExtractionPool
 from semantik.documents.models import Document, Source
-from semantik.documents.scanning import ScannedFile, scan
+from semantik.documents.scanning import ScannedFile, scan, scan_one
 from semantik.inference.base import Embedder
 from semantik.operations.models import Operation
 from semantik.operations.services import ProgressRecorder
@@ -51,7 +51,11 @@ class PendingDocument:
 
 
 class SourceIndexer:
-    """Brings Qdrant and the Document table in line with what is in one source folder now."""
+    """Brings Qdrant and the Document table in line with what is in one source folder now.
+
+    With `relative_path` in the operation's params, only that one file is looked at (a retry):
+    the rest of the source is neither scanned nor touched.
+    """
 
     # Whether a changed document's old points are in the collection written to (not so in a new
     # generation built by a reindex).
@@ -82,9 +86,17 @@ class SourceIndexer:
         folder = Path(self.source.path)
         if not folder.is_dir():
             raise ExtractionError(f"The source folder {folder} no longer exists.")
-        files = list(scan(folder, settings.DOCUMENT_PATH, self.source.include, self.source.exclude))
+        only = self.operation.params.get("relative_path")
+        source = self.source
+        documents = source.documents.all()
+        if only is None:
+            files = list(scan(folder, source.roots, source.include, source.exclude, source.off_limits))
+        else:
+            found = scan_one(folder, only, source.roots, source.include, source.exclude, source.off_limits)
+            files = [] if found is None else [found]
+            documents = documents.filter(relative_path=only)
         self.progress.add(files_total=len(files))
-        known = {d.relative_path: d for d in self.source.documents.all()}
+        known = {d.relative_path: d for d in documents}
         changed = [(scanned, known.pop(scanned.relative_path, None)) for scanned in files]
         pool = ExtractionPool(
             workers=settings.EXTRACTION_WORKERS,
@@ -101,7 +113,8 @@ class SourceIndexer:
                     continue
                 self._add(writer, scanned, document, digest, extracted)
         self.remove_gone(list(known.values()))
-        Source.objects.filter(pk=self.source.pk).update(last_scanned_at=timezone.now())
+        if only is None:
+            Source.objects.filter(pk=self.source.pk).update(last_scanned_at=timezone.now())
         self.progress.update(current_file="", force=True)
 
     def remove_gone(self, documents: list[Document]) -> None:
@@ -143,7 +156,7 @@ class SourceIndexer:
             self.fail_document(scanned, document, reason)
             return None
         try:
-            digest = _sha256(scanned.path)
+            digest = file_sha256(scanned.path)
         except OSError as exc:
             self.fail_document(scanned, document, f"The file cannot be read: {exc.strerror or exc}")
             return None
@@ -268,7 +281,7 @@ class SourceIndexer:
         )
 
 
-def _sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         while block := handle.read(1 << 20):

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 
+from django.conf import settings
 from django.db import models
 
 from semantik.collections.models import Collection
@@ -19,7 +21,7 @@ class Source(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     collection = models.ForeignKey(Collection, on_delete=models.CASCADE, related_name="sources")
     kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.FOLDER)
-    # Resolved, absolute, and inside one of the configured document roots.
+    # Resolved and absolute: inside a document root (folder), or the collection's upload folder.
     path = models.CharField(max_length=4096)
     # Glob patterns on the path relative to the source ("*.md", "notes/**"); empty include = all.
     include = models.JSONField(default=list, blank=True)
@@ -33,6 +35,19 @@ class Source(models.Model):
 
     def __str__(self) -> str:
         return self.path
+
+    @property
+    def roots(self) -> list[Path]:
+        """The folders this source's files must resolve into: uploads have the upload root alone."""
+        if self.kind == self.Kind.UPLOAD:
+            return [Path(settings.UPLOAD_ROOT)]
+        return [Path(root) for root in settings.DOCUMENT_PATH]
+
+    @property
+    def off_limits(self) -> list[Path]:
+        """Folders this source never reads, even where a document root contains them."""
+        # Other collections' uploads, should UPLOAD_ROOT lie inside a document root.
+        return [] if self.kind == self.Kind.UPLOAD else [Path(settings.UPLOAD_ROOT)]
 
 
 class Document(models.Model):

@@ -7,10 +7,10 @@ import logging
 import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from semantik.documents.extraction import is_supported
-from semantik.documents.paths import is_inside
+from semantik.documents.paths import is_allowed, is_inside
 
 logger = logging.getLogger(__name__)
 
@@ -31,35 +31,77 @@ def matches(relative_path: str, include: Sequence[str], exclude: Sequence[str]) 
 
 
 def scan(
-    folder: Path, roots: Sequence[Path], include: Sequence[str] = (), exclude: Sequence[str] = ()
+    folder: Path,
+    roots: Sequence[Path],
+    include: Sequence[str] = (),
+    exclude: Sequence[str] = (),
+    off_limits: Sequence[Path] = (),
 ) -> Iterator[ScannedFile]:
     """Every supported, non-hidden file under `folder` that passes the globs, in a stable order.
 
     Directory symlinks are not followed (they can form loops); file symlinks are followed only
-    when their target is still inside a document root.
+    when their target is still inside a document root. Nothing inside `off_limits` is read.
     """
     resolved_roots = [root.resolve() for root in roots]
+    resolved_off_limits = [path.resolve() for path in off_limits]
+    skipped_directories = {str(path) for path in resolved_off_limits}
     for directory, subdirectories, files in os.walk(folder, followlinks=False):
-        subdirectories[:] = sorted(d for d in subdirectories if not d.startswith("."))
+        subdirectories[:] = sorted(
+            d
+            for d in subdirectories
+            if not d.startswith(".") and os.path.join(directory, d) not in skipped_directories
+        )
         for name in sorted(files):
-            if name.startswith(".") or not is_supported(name):
-                continue
             path = Path(directory) / name
-            relative_path = path.relative_to(folder).as_posix()
-            if not matches(relative_path, include, exclude):
-                continue
-            try:
-                target = path.resolve(strict=True)
-                if not is_inside(target, resolved_roots) or not target.is_file():
-                    logger.info("Skipping %s: it leads outside the document roots", path)
-                    continue
-                stat = target.stat()
-            except OSError as exc:
-                logger.info("Skipping %s: %s", path, exc)
-                continue
-            yield ScannedFile(
-                path=path,
-                relative_path=relative_path,
-                size=stat.st_size,
-                mtime=stat.st_mtime,
-            )
+            found = _scanned(folder, path, resolved_roots, include, exclude, resolved_off_limits)
+            if found is not None:
+                yield found
+
+
+def scan_one(
+    folder: Path,
+    relative_path: str,
+    roots: Sequence[Path],
+    include: Sequence[str] = (),
+    exclude: Sequence[str] = (),
+    off_limits: Sequence[Path] = (),
+) -> ScannedFile | None:
+    """The one file `relative_path` of `folder`, if `scan` would find it there now; else None."""
+    parts = PurePosixPath(relative_path).parts
+    if not parts or any(part in {"", ".", ".."} or part.startswith(".") for part in parts):
+        return None
+    resolved_roots = [root.resolve() for root in roots]
+    resolved_off_limits = [path.resolve() for path in off_limits]
+    # The folders on the way are walked as `scan` walks them: never through a directory symlink.
+    directory = folder
+    for part in parts[:-1]:
+        directory = directory / part
+        if directory.is_symlink() or not directory.is_dir() or is_inside(directory, resolved_off_limits):
+            return None
+    return _scanned(folder, folder.joinpath(*parts), resolved_roots, include, exclude, resolved_off_limits)
+
+
+def _scanned(
+    folder: Path,
+    path: Path,
+    roots: Sequence[Path],
+    include: Sequence[str],
+    exclude: Sequence[str],
+    off_limits: Sequence[Path],
+) -> ScannedFile | None:
+    """`path` as a document of `folder`, or None when it is hidden, unsupported, filtered or escapes."""
+    if path.name.startswith(".") or not is_supported(path.name):
+        return None
+    relative_path = path.relative_to(folder).as_posix()
+    if not matches(relative_path, include, exclude):
+        return None
+    try:
+        target = path.resolve(strict=True)
+        if not is_allowed(target, roots, off_limits) or not target.is_file():
+            logger.info("Skipping %s: it leads outside the document roots", path)
+            return None
+        stat = target.stat()
+    except OSError as exc:
+        logger.info("Skipping %s: %s", path, exc)
+        return None
+    return ScannedFile(path=path, relative_path=relative_path, size=stat.st_size, mtime=stat.st_mtime)

@@ -76,12 +76,33 @@ class ChunkingPreviewSerializer(serializers.Serializer):
         return attrs
 
 
+class TextRangeSerializer(serializers.Serializer):
+    """?start=&end=: a character range of a document's text."""
+
+    start = serializers.IntegerField(required=False, min_value=0, default=0)
+    end = serializers.IntegerField(required=False, min_value=0)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if "end" in attrs and attrs["end"] < attrs["start"]:
+            raise serializers.ValidationError({"end": ["end must not come before start."]})
+        return attrs
+
+
 class SourceSerializer(serializers.ModelSerializer):
     document_count = serializers.SerializerMethodField()
 
     class Meta:
         model = Source
-        fields = ["id", "path", "include", "exclude", "created_at", "last_scanned_at", "document_count"]
+        fields = [
+            "id",
+            "kind",
+            "path",
+            "include",
+            "exclude",
+            "created_at",
+            "last_scanned_at",
+            "document_count",
+        ]
         read_only_fields = fields
 
     def get_document_count(self, source: Source) -> int:

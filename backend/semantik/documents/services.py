@@ -1,10 +1,12 @@
-"""Ingestion operations: adding, rescanning and removing sources, and running them to an end."""
+"""Ingestion operations: adding, rescanning and removing sources, uploads, retries, and running them."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -19,6 +21,14 @@ from semantik.documents.extraction import ExtractionError
 from semantik.documents.indexing import SourceIndexer
 from semantik.documents.models import Document, Source
 from semantik.documents.paths import PathNotAllowed, confine
+from semantik.documents.uploads import (
+    StagedFile,
+    StoredFile,
+    upload_folder,
+    upload_folder_remove,
+    upload_relative_path,
+    uploads_place,
+)
 from semantik.inference.base import InferenceError
 from semantik.inference.runtime import get_embedder
 from semantik.operations.models import Operation
@@ -52,7 +62,7 @@ def source_add(
     Files a changed glob no longer admits are removed by that scan, like files deleted from disk.
     """
     try:
-        folder = confine(path, settings.DOCUMENT_PATH)
+        folder = confine(path, settings.DOCUMENT_PATH, off_limits=[settings.UPLOAD_ROOT])
     except PathNotAllowed as exc:
         raise ValidationError({"path": [str(exc)]}) from exc
     if not folder.is_dir():
@@ -83,9 +93,72 @@ def source_remove(*, source: Source, user: User) -> Operation:
         return _queue(source.collection, source, user, Operation.Type.REMOVE_SOURCE)
 
 
-def _queue(collection: Collection, source: Source, user: User, kind: str) -> Operation:
+def upload_add(
+    *, collection: Collection, user: User, files: Sequence[StagedFile], paths: Sequence[str] | None = None
+) -> tuple[Operation, list[StoredFile]]:
+    """Store uploaded files in the collection's upload folder and queue their indexing.
+
+    All or nothing: one refused name (`paths[i]`, else the file's own name) refuses the request,
+    and so does a write operation under way (409), before any file is in place.
+    """
+    if not files:
+        raise ValidationError({"files": ["Send at least one file, as a part named 'files'."]})
+    if paths is not None and len(paths) != len(files):
+        raise ValidationError(
+            {
+                "paths": [
+                    f"Give one path per file, in the same order: {len(paths)} paths for {len(files)} files."
+                ]
+            }
+        )
+    names, errors = [], []
+    for index, staged in enumerate(files):
+        raw = staged.client_name if paths is None else paths[index]
+        try:
+            names.append(upload_relative_path(raw))
+        except ValueError as exc:
+            errors.append(f"{raw!r} is refused: {exc}.")
+    duplicates = sorted(name for name, count in Counter(names).items() if count > 1)
+    errors += [f"{name!r} is sent more than once." for name in duplicates]
+    if errors:
+        raise ValidationError({"files": errors})
+    with transaction.atomic():
+        # Held to the commit: one upload at a time creates the source and moves files in.
+        Collection.objects.select_for_update().get(pk=collection.pk)
+        source, _ = Source.objects.get_or_create(
+            collection=collection,
+            kind=Source.Kind.UPLOAD,
+            defaults={"path": str(upload_folder(collection.pk))},
+        )
+        operation = _queue(collection, source, user, Operation.Type.UPLOAD)
+        stored = uploads_place(Path(source.path), list(zip(names, files, strict=True)))
+    return operation, stored
+
+
+def document_retry(*, document: Document, user: User) -> Operation:
+    """Queue the indexing of one failed document again, and of nothing else in its source."""
+    if document.status != Document.Status.FAILED:
+        raise ValidationError(
+            {
+                "document": [
+                    f"{document.relative_path!r} is {document.status}; only a failed document is retried."
+                ]
+            }
+        )
+    with transaction.atomic():
+        return _queue(
+            document.collection,
+            document.source,
+            user,
+            Operation.Type.RETRY,
+            relative_path=document.relative_path,
+            document_id=str(document.pk),
+        )
+
+
+def _queue(collection: Collection, source: Source, user: User, kind: str, **params: str) -> Operation:
     operation = operation_create(
-        collection=collection, user=user, type=kind, params={"source_id": str(source.id)}
+        collection=collection, user=user, type=kind, params={"source_id": str(source.id), **params}
     )
     enqueue_operation(operation)
     return operation
@@ -124,7 +197,7 @@ def _run(operation: Operation, work: Callable[[], None]) -> None:
         _settle(collection, failed=False)
         operation_cancelled(operation)
         return
-    except (InferenceError, VectorStoreError, ExtractionError, Source.DoesNotExist) as exc:
+    except (InferenceError, VectorStoreError, ExtractionError, Source.DoesNotExist, OSError) as exc:
         logger.warning("Operation %s failed: %s", operation.id, exc)
         _settle(collection, failed=True)
         operation_fail(operation, str(exc) or exc.__class__.__name__)
@@ -204,7 +277,7 @@ def reindex(operation_id: str, task_id: str = "") -> None:
 
 
 def source_remove_run(operation_id: str, task_id: str = "") -> None:
-    """Remove a source's vectors, then its documents and the source row."""
+    """Remove a source's vectors, an upload source's files, then its documents and the source row."""
     operation = operation_start(operation_id, task_id)
     if operation is None:
         return
@@ -217,6 +290,8 @@ def source_remove_run(operation_id: str, task_id: str = "") -> None:
             return  # removed by an earlier delivery of this task
         # Vectors first: if this fails the rows stay, and a retry finds everything to remove again.
         get_vector_store().delete_source(operation.collection.vector_collection, str(source.pk))
+        if source.kind == Source.Kind.UPLOAD:
+            upload_folder_remove(Path(source.path))
         source.delete()
 
     _run(operation, work)

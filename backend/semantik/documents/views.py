@@ -1,32 +1,53 @@
-"""Sources of a collection (add, list, rescan, remove), its documents (list, read), chunking preview."""
+"""Sources of a collection (add, list, rescan, remove), uploads, documents (list, read, chunks, file,
+text, retry), chunking preview."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from pathlib import PurePosixPath
+from typing import Any
 from uuid import UUID
 
+from django.http import FileResponse
 from rest_framework import status
+from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from semantik.api import current_user, paginated, parse_uuid
 from semantik.collections.selectors import collection_get_for_user
+from semantik.documents.content import document_file, document_mime_type, document_text_window
 from semantik.documents.preview import chunking_preview
 from semantik.documents.reindexing import collection_reindex
-from semantik.documents.selectors import document_get, documents_list, source_get
+from semantik.documents.selectors import (
+    DocumentChunks,
+    document_get,
+    document_get_for_user,
+    documents_list,
+    source_get,
+)
 from semantik.documents.serializers import (
     ChunkingPreviewSerializer,
     DocumentSerializer,
     ReindexSerializer,
     SourceAddSerializer,
     SourceSerializer,
+    TextRangeSerializer,
 )
-from semantik.documents.services import source_add, source_remove, source_rescan
+from semantik.documents.services import document_retry, source_add, source_remove, source_rescan, upload_add
+from semantik.documents.uploads import UploadParser
 from semantik.operations.models import Operation
+from semantik.operations.services import operation_ensure_idle
+
+# Types a browser shows without running anything of the file's own: served without a sandbox,
+# because browsers' PDF viewers do not work inside one.
+_UNSANDBOXED_TYPES = {"application/pdf"}
 
 
-def accepted(operation: Operation) -> Response:
-    body = {"operation_id": str(operation.id), "type": operation.type, "status": operation.status}
+def accepted(operation: Operation, **extra: Any) -> Response:
+    body = {"operation_id": str(operation.id), "type": operation.type, "status": operation.status, **extra}
     return Response(body, status=status.HTTP_202_ACCEPTED)
 
 
@@ -80,6 +101,25 @@ class SourceRescanView(APIView):
         return accepted(source_rescan(source=source, user=user))
 
 
+class UploadView(APIView):
+    """POST /api/v2/collections/{id}/uploads: multipart `files` (and optional `paths`, one per file)."""
+
+    parser_classes = [UploadParser]
+
+    def post(self, request: Request, collection_id: UUID) -> Response:
+        user = current_user(request)
+        collection = collection_get_for_user(user, collection_id)
+        operation_ensure_idle(collection)  # before the body is read: a busy collection stores nothing
+        form = request.POST  # the parsed form fields: one `paths` value per file, if any
+        operation, stored = upload_add(
+            collection=collection,
+            user=user,
+            files=request.FILES.getlist("files"),
+            paths=form.getlist("paths") if "paths" in form else None,
+        )
+        return accepted(operation, source_id=operation.params["source_id"], files=stored)
+
+
 class DocumentListView(APIView):
     def get(self, request: Request, collection_id: UUID) -> Response:
         collection = collection_get_for_user(current_user(request), collection_id)
@@ -96,6 +136,76 @@ class DocumentDetailView(APIView):
     def get(self, request: Request, collection_id: UUID, document_id: UUID) -> Response:
         collection = collection_get_for_user(current_user(request), collection_id)
         return Response(DocumentSerializer(document_get(collection, document_id)).data)
+
+
+class DocumentView(APIView):
+    """GET /api/v2/documents/{id}: the document, as in its collection's list."""
+
+    def get(self, request: Request, document_id: UUID) -> Response:
+        return Response(DocumentSerializer(document_get_for_user(current_user(request), document_id)).data)
+
+
+class DocumentChunksView(APIView):
+    """GET /api/v2/documents/{id}/chunks: its chunks as Qdrant holds them, paginated, in order."""
+
+    def get(self, request: Request, document_id: UUID) -> Response:
+        document = document_get_for_user(current_user(request), document_id)
+        return paginated(request, self, DocumentChunks(document), lambda page: page)
+
+
+class _AnyAccept(BaseContentNegotiation):
+    """The file is what it is, whatever the client accepts; errors are still JSON."""
+
+    def select_parser(self, request: Request, parsers: Any) -> Any:
+        return parsers[0] if parsers else None
+
+    def select_renderer(
+        self, request: Request, renderers: Iterable[BaseRenderer], format_suffix: str | None = None
+    ) -> tuple[BaseRenderer, str]:
+        renderer = next(iter(renderers))
+        return renderer, renderer.media_type
+
+
+class DocumentContentView(APIView):
+    """GET /api/v2/documents/{id}/content: the original file, inline, with its sniffed type."""
+
+    content_negotiation_class = _AnyAccept
+
+    def get(self, request: Request, document_id: UUID) -> FileResponse:
+        document = document_get_for_user(current_user(request), document_id)
+        path = document_file(document)
+        mime_type = document_mime_type(document, path)
+        response = FileResponse(
+            path.open("rb"),
+            content_type=mime_type,
+            filename=PurePosixPath(document.relative_path).name,
+        )
+        response["X-Content-Type-Options"] = "nosniff"
+        # The UI may show it in a frame; its own scripts (an HTML page's, an SVG's) never run.
+        response["X-Frame-Options"] = "SAMEORIGIN"
+        if mime_type not in _UNSANDBOXED_TYPES:
+            response["Content-Security-Policy"] = "sandbox"
+        return response
+
+
+class DocumentTextView(APIView):
+    """GET /api/v2/documents/{id}/text?start=&end=: the extracted text (a range of it) and page starts."""
+
+    def get(self, request: Request, document_id: UUID) -> Response:
+        document = document_get_for_user(current_user(request), document_id)
+        window = TextRangeSerializer(data=request.query_params)
+        window.is_valid(raise_exception=True)
+        return Response(
+            document_text_window(document, window.validated_data["start"], window.validated_data.get("end"))
+        )
+
+
+class DocumentRetryView(APIView):
+    """POST /api/v2/documents/{id}/retry: index a failed document again."""
+
+    def post(self, request: Request, document_id: UUID) -> Response:
+        user = current_user(request)
+        return accepted(document_retry(document=document_get_for_user(user, document_id), user=user))
 
 
 class ChunkingPreviewView(APIView):

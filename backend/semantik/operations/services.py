@@ -97,6 +97,24 @@ def _announce(operation: Operation, event_type: EventType) -> None:
     publish(operation.user_id, event_type, dict(operation_state(operation)))
 
 
+def operation_ensure_idle(collection: Collection) -> None:
+    """409 if a write operation is under way on the collection; else nothing.
+
+    A cheap early answer before costly work (reading an upload): operation_create checks again
+    under the collection's lock.
+    """
+    active = (
+        Operation.objects.filter(collection=collection, type__in=WRITE_TYPES)
+        .exclude(status__in=Operation.FINAL_STATUSES)
+        .first()
+    )
+    if active is not None:
+        raise Conflict(
+            f"Collection {collection.name!r} is busy with {active.type} operation {active.id}; "
+            "wait for it to finish."
+        )
+
+
 def operation_create(
     *, collection: Collection, user: User | None, type: str, params: dict[str, Any]
 ) -> Operation:
@@ -104,16 +122,7 @@ def operation_create(
     with transaction.atomic():
         # Locking the collection row serialises concurrent requests for the same collection.
         Collection.objects.select_for_update().get(pk=collection.pk)
-        active = (
-            Operation.objects.filter(collection=collection, type__in=WRITE_TYPES)
-            .exclude(status__in=Operation.FINAL_STATUSES)
-            .first()
-        )
-        if active is not None:
-            raise Conflict(
-                f"Collection {collection.name!r} is busy with {active.type} operation {active.id}; "
-                "wait for it to finish."
-            )
+        operation_ensure_idle(collection)
         return Operation.objects.create(collection=collection, user=user, type=type, params=params)
 
 

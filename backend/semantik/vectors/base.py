@@ -147,6 +147,13 @@ class VectorStore(Protocol):
         """Every point id, of one document or of the whole collection."""
         ...
 
+    def document_chunks(self, name: str, document_id: str, offset: int, limit: int) -> list[dict[str, Any]]:
+        """The payloads of one document's chunks `offset` to `offset + limit - 1`, by chunk_index.
+
+        A document's chunk indexes run from 0 without gaps, so this reads one page of its chunks.
+        """
+        ...
+
     def ping(self) -> None:
         """Return if the store is usable; raise VectorStoreUnavailable saying why not."""
         ...
@@ -161,6 +168,11 @@ def as_float_list(vector: Sequence[float] | np.ndarray) -> list[float]:
             raise ValueError(f"expected a 1-D vector, got shape {vector.shape}")
         return list(vector.astype(float, copy=False).tolist())
     return [float(x) for x in vector]
+
+
+def check_page(offset: int, limit: int) -> None:
+    if offset < 0 or limit < 1:
+        raise ValueError(f"a page needs offset >= 0 and limit >= 1, got offset={offset}, limit={limit}")
 
 
 def batched(items: Sequence[_T], size: int) -> Iterator[Sequence[_T]]:

@@ -11,7 +11,7 @@ import threading
 import uuid
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import numpy as np
 from qdrant_edge import (
@@ -30,6 +30,7 @@ from qdrant_edge import (
     Point,
     Query,
     QueryRequest,
+    RangeFloat,
     ScrollRequest,
     UpdateOperation,
 )
@@ -47,6 +48,7 @@ from semantik.vectors.base import (
     VectorStoreUnavailable,
     as_float_list,
     batched,
+    check_page,
 )
 
 # A collection name becomes a directory name, so it must not be able to leave `path`.
@@ -188,6 +190,22 @@ class EdgeVectorStore:
                 ids.update(str(record.id) for record in records)
                 if offset is None:
                     return ids
+
+    def document_chunks(self, name: str, document_id: str, offset: int, limit: int) -> list[dict[str, Any]]:
+        check_page(offset, limit)
+        shard = self._shard(name)
+        selection = Filter(
+            must=[
+                FieldCondition("document_id", match=MatchValue(document_id)),
+                FieldCondition("chunk_index", range=RangeFloat(gte=offset, lt=offset + limit)),
+            ]
+        )
+        with self._edge_errors(name):
+            # At most `limit` points match, so one scroll page holds them all.
+            records, _ = shard.scroll(
+                ScrollRequest(limit=limit, filter=selection, with_payload=True, with_vector=False)
+            )
+        return sorted((dict(r.payload or {}) for r in records), key=lambda p: p["chunk_index"])
 
     def optimize(self, name: str) -> bool:
         """Build the HNSW and quantization indexes of `name` now; True if anything was rebuilt.

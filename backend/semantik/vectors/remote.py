@@ -25,6 +25,7 @@ from semantik.vectors.base import (
     VectorStoreUnavailable,
     as_float_list,
     batched,
+    check_page,
 )
 
 
@@ -163,6 +164,21 @@ class QdrantClientVectorStore:
                 ids.update(str(record.id) for record in records)
                 if offset is None:
                     return ids
+
+    def document_chunks(self, name: str, document_id: str, offset: int, limit: int) -> list[dict[str, Any]]:
+        check_page(offset, limit)
+        selection = models.Filter(
+            must=[
+                models.FieldCondition(key="document_id", match=models.MatchValue(value=document_id)),
+                models.FieldCondition(key="chunk_index", range=models.Range(gte=offset, lt=offset + limit)),
+            ]
+        )
+        with self._guard, self._errors(name):
+            # At most `limit` points match, so one scroll page holds them all.
+            records, _ = self._client.scroll(
+                name, scroll_filter=selection, limit=limit, with_payload=True, with_vectors=False
+            )
+        return sorted((dict(r.payload or {}) for r in records), key=lambda p: p["chunk_index"])
 
     def ping(self) -> None:
         with self._guard, self._errors(""):
