@@ -85,6 +85,28 @@ def test_a_document_is_previewed_with_its_headings_and_its_collections_strategy(
     assert [c["heading_path"] for c in recursive["chunks"]] == [["Boats", "Sails"], ["Boats", "Engines"]]
 
 
+def test_a_document_whose_file_now_leads_outside_the_roots_is_not_read(  # type: ignore[no-untyped-def]
+    api, models, documents_root, tmp_path
+):
+    created = api.post("/api/v2/collections", {"name": "Docs"}, format="json").json()
+    collection = Collection.objects.get(pk=created["id"])
+    secret = tmp_path / "secret.md"
+    secret.write_text("# Secret\n\nNot for you.")
+    (documents_root / "notes.md").symlink_to(secret)
+    source = Source.objects.create(collection=collection, path=str(documents_root))
+    document = Document.objects.create(
+        collection=collection, source=source, relative_path="notes.md", path=str(documents_root / "notes.md")
+    )
+    response = api.post(
+        "/api/v2/chunking/preview", {"collection": created["id"], "document": str(document.pk)}, format="json"
+    )
+    assert response.status_code == 404
+    assert (
+        "Secret" not in response.content.decode()
+        and "outside the document roots" in response.json()["error"]["message"]
+    )
+
+
 def test_a_collection_lends_its_settings(api, models):  # type: ignore[no-untyped-def]
     collection = api.post(
         "/api/v2/collections", {"name": "P", "chunk_size": 20, "chunk_overlap": 0}, format="json"

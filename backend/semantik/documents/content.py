@@ -12,7 +12,7 @@ from rest_framework import status
 from rest_framework.exceptions import APIException, NotFound
 
 from semantik.api import Conflict
-from semantik.documents.extraction import SNIFF_BYTES, ExtractionError, file_type_for, sniff
+from semantik.documents.extraction import SNIFF_BYTES, Extracted, ExtractionError, file_type_for, sniff
 from semantik.documents.extraction_pool import ExtractionPool
 from semantik.documents.indexing import file_sha256
 from semantik.documents.models import Document
@@ -84,6 +84,19 @@ def document_text(document: Document) -> DocumentText:
     key = f"document-text:{document.pk}:{document.content_hash}"
     if document.content_hash and (cached := _cache_get(key)) is not None:
         return cached  # type: ignore[no-any-return]
+    extracted = document_extracted(document)
+    text: DocumentText = {
+        "text": extracted.text,
+        "page_starts": list(extracted.page_starts),
+        "mime_type": extracted.mime_type,
+    }
+    if document.content_hash:
+        _cache_set(key, text)
+    return text
+
+
+def document_extracted(document: Document) -> Extracted:
+    """Extract the document's file again, confined to its roots and within the extraction limits."""
     path = document_file(document)
     size = path.stat().st_size
     if size > settings.MAX_FILE_BYTES:
@@ -100,19 +113,11 @@ def document_text(document: Document) -> DocumentText:
     )
     with pool:
         try:
-            extracted = pool.extract(path, PurePosixPath(document.relative_path).name)
+            return pool.extract(path, PurePosixPath(document.relative_path).name)
         except ExtractionError as exc:
             raise DocumentUnreadable(
                 f"The text of {document.relative_path!r} cannot be extracted: {exc}"
             ) from exc
-    text: DocumentText = {
-        "text": extracted.text,
-        "page_starts": list(extracted.page_starts),
-        "mime_type": extracted.mime_type,
-    }
-    if document.content_hash:
-        _cache_set(key, text)
-    return text
 
 
 def document_text_window(document: Document, start: int = 0, end: int | None = None) -> dict[str, Any]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-from pathlib import Path
 from typing import Any, TypedDict
 from uuid import UUID
 
@@ -13,6 +12,7 @@ from rest_framework.exceptions import ValidationError
 
 from semantik.collections.selectors import collection_get_for_user
 from semantik.documents.chunking import RECURSIVE, chunk, chunking_errors
+from semantik.documents.content import document_extracted
 from semantik.documents.extraction import Extracted, ExtractionError, extract
 from semantik.documents.selectors import document_get
 from semantik.inference.base import ModelNotFound
@@ -70,11 +70,8 @@ def chunking_preview(
         raise ValidationError(errors)
     extracted = Extracted(text=text or "", title="", mime_type="text/plain")
     if document_id is not None and collection is not None:
-        path = Path(document_get(collection, document_id).path)
-        try:
-            extracted = extract(path.read_bytes(), path.name)
-        except (OSError, ExtractionError) as exc:
-            raise ValidationError({"document": [f"The document cannot be read now: {exc}"]}) from exc
+        # Read again within its source's roots and the extraction limits, like the content endpoints.
+        extracted = document_extracted(document_get(collection, document_id))
     elif file_name:
         try:
             extracted = extract((text or "").encode(), file_name)
