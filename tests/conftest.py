@@ -8,10 +8,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import redis
 import uvicorn
 from celery.contrib.testing.worker import start_worker
+from django.conf import settings as django_settings
+from django.core.cache import cache
 from rest_framework.test import APIClient
-from rest_framework_simplejwt.tokens import RefreshToken
+from rest_framework_simplejwt.tokens import AccessToken
 
 from semantik.celery import app as celery_app
 from semantik.inference.runtime import reset_embedders
@@ -30,6 +33,22 @@ def _fresh_adapters(tmp_path: Path, settings) -> Iterator[None]:  # type: ignore
     yield
     reset_vector_store()
     reset_embedders()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits() -> None:
+    """Each test starts with no request history, so one test's requests never throttle the next.
+
+    Only this session's throttle keys go (the cache prefix is per session): never a FLUSHDB on a
+    Redis database that other test runs share.
+    """
+    client = redis.Redis.from_url(django_settings.CACHES["default"]["LOCATION"])
+    try:
+        keys = list(client.scan_iter(match=cache.make_key("throttle_*"), count=1000))
+        if keys:
+            client.delete(*keys)
+    finally:
+        client.close()
 
 
 @pytest.fixture
@@ -61,7 +80,9 @@ def user(make_user):  # type: ignore[no-untyped-def]
 
 
 def access_token_for(user) -> str:  # type: ignore[no-untyped-def]
-    return str(RefreshToken.for_user(user).access_token)
+    # An access token alone touches no database (a refresh token is recorded as outstanding), so
+    # async tests can call this too.
+    return str(AccessToken.for_user(user))
 
 
 @pytest.fixture

@@ -32,6 +32,10 @@ class Conflict(exceptions.APIException):
 
 
 def _message(detail: Any) -> str:
+    if isinstance(detail, dict) and detail.get("messages"):
+        # simplejwt's InvalidToken: the reason ("Token is expired") is in the messages it tried.
+        reasons = [str(m.get("message")) for m in detail["messages"] if isinstance(m, dict)]
+        return f"{detail.get('detail', 'Invalid token')}: {reasons[0]}" if reasons else str(detail["detail"])
     if isinstance(detail, dict):
         for key, value in detail.items():
             inner = _message(value)

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
+# A request rate as Django REST framework reads it: a count, then a period that starts with s/m/h/d.
+_RATE = re.compile(r"^\d+/(s(ec(ond)?)?s?|m(in(ute)?)?s?|h(our)?s?|d(ay)?s?)$")
 
 
 class SettingError(ValueError):
@@ -76,3 +79,13 @@ def get_paths(name: str, default: list[Path]) -> list[Path]:
     if raw is None or raw.strip() == "":
         return default
     return [Path(part).expanduser() for part in raw.split(os.pathsep) if part.strip()]
+
+
+def get_rate(name: str, default: str) -> str | None:
+    """A request rate like "10/min" or "1000/hour"; "none" (or "off") means no limit."""
+    raw = os.environ.get(name, default).strip().lower()
+    if raw in {"none", "off"}:
+        return None
+    if not _RATE.match(raw):
+        raise SettingError(f"{name}={raw!r} is not a rate (use e.g. 10/min, 500/hour, 10000/day or none)")
+    return raw

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from semantik.database_url import parse_database_url
-from semantik.env import SettingError, get_bool, get_float, get_int, get_list, get_paths, get_str
+from semantik.env import SettingError, get_bool, get_float, get_int, get_list, get_paths, get_rate, get_str
 
 BASE_DIR = Path(__file__).resolve().parent
 PROJECT_ROOT = BASE_DIR.parent.parent
@@ -87,6 +87,24 @@ INGEST_BATCH_SIZE = get_int("INGEST_BATCH_SIZE", 64, minimum=1)
 SEMANTIK_ADMIN_USERNAME = get_str("SEMANTIK_ADMIN_USERNAME", "admin")
 SEMANTIK_ADMIN_PASSWORD = get_str("SEMANTIK_ADMIN_PASSWORD")
 
+# Whether anyone may create an account at POST /api/auth/register. Staff can override it at run
+# time in the admin (Accounts › Registration); this is what applies when they have not.
+REGISTRATION_OPEN = get_bool("REGISTRATION_OPEN", default=DEBUG)
+
+# Request rates ("10/min", "1000/hour"; "none" switches one off), counted in Redis through the
+# cache. Read per request by semantik.accounts.throttles, so a change to this dict takes effect.
+THROTTLE_RATES: dict[str, str | None] = {
+    "login": get_rate("THROTTLE_LOGIN", "10/min"),  # per IP address
+    "register": get_rate("THROTTLE_REGISTER", "5/hour"),  # per IP address
+    "search": get_rate("THROTTLE_SEARCH", "120/min"),  # per user, or per API key
+    "write": get_rate("THROTTLE_WRITE", "300/min"),  # per user, unsafe methods
+    "user": get_rate("THROTTLE_USER", "1200/min"),  # per user, every request
+    "anon": get_rate("THROTTLE_ANON", "300/min"),  # per IP address, requests without credentials
+}
+# How many reverse proxies in front of Semantik append to X-Forwarded-For. 0 trusts no such
+# header (the client address is the socket's), so a client cannot pick its throttling address.
+NUM_PROXIES = get_int("NUM_PROXIES", 0, minimum=0)
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -96,6 +114,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "rest_framework_simplejwt",
+    "rest_framework_simplejwt.token_blacklist",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "channels",
     "django_celery_results",
     "semantik.accounts",
@@ -184,8 +205,22 @@ CHANNEL_LAYERS = {
 }
 
 REST_FRAMEWORK: dict[str, Any] = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework_simplejwt.authentication.JWTAuthentication"],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework_simplejwt.authentication.JWTAuthentication",
+        "semantik.accounts.authentication.ApiKeyAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        "semantik.accounts.permissions.ApiKeyScope",
+    ],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "semantik.accounts.throttles.UserThrottle",
+        "semantik.accounts.throttles.AnonThrottle",
+        "semantik.accounts.throttles.WriteThrottle",
+        "semantik.accounts.throttles.SearchThrottle",
+    ],
+    "NUM_PROXIES": NUM_PROXIES,
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "EXCEPTION_HANDLER": "semantik.api.exception_handler",
@@ -201,6 +236,31 @@ SIMPLE_JWT = {
     "ALGORITHM": "HS256",
     "AUTH_HEADER_TYPES": ("Bearer",),
     "UPDATE_LAST_LOGIN": True,
+    # Each refresh returns a new refresh token and revokes the one it was given.
+    "ROTATE_REFRESH_TOKENS": True,
+    "BLACKLIST_AFTER_ROTATION": True,
+    # Tokens carry a digest of the password hash: a password change ends every session at once,
+    # access tokens included.
+    "CHECK_REVOKE_TOKEN": True,
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Semantik API",
+    "DESCRIPTION": (
+        "Self-hosted semantic search. Authenticate with a JWT from POST /api/auth/login "
+        "(`Authorization: Bearer <access>`) or an API key (`Authorization: Api-Key <key>`)."
+    ),
+    "VERSION": "2",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    # Tags operations by the first segment after /api or /api/v2: auth, collections, search ...
+    "SCHEMA_PATH_PREFIX": r"/api(/v2)?",
+    "COMPONENT_SPLIT_REQUEST": True,
+    # Swagger UI's scripts come from the drf-spectacular-sidecar package: the page works offline.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "SWAGGER_UI_SETTINGS": {"persistAuthorization": True},
 }
 
 CELERY_BROKER_URL = REDIS_URL
@@ -219,6 +279,7 @@ CELERY_TASK_ALWAYS_EAGER = get_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_BEAT_SCHEDULE = {
     "reap-stale-operations": {"task": "semantik.reap_stale_operations", "schedule": 60.0},
     "sync-collections": {"task": "semantik.sync_collections", "schedule": 60.0},
+    "flush-expired-refresh-tokens": {"task": "semantik.flush_expired_refresh_tokens", "schedule": 3600.0},
 }
 CELERY_WORKER_CONCURRENCY = get_int("CELERY_WORKER_CONCURRENCY", 2, minimum=1)
 

@@ -1,9 +1,10 @@
-"""The URL map: the REST API under /api, the admin, and the web UI for everything else."""
+"""The URL map: the REST API under /api with its OpenAPI description, the admin, and the web UI."""
 
 from __future__ import annotations
 
 from django.contrib import admin
 from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from semantik.api import not_found
 
@@ -15,6 +16,9 @@ urlpatterns = [
     path("api/v2/", include("semantik.documents.urls")),
     path("api/v2/", include("semantik.operations.urls")),
     path("api/v2/", include("semantik.search.urls")),
+    # OpenAPI 3: the schema (YAML, or JSON with ?format=json) and Swagger UI served from our static.
+    path("api/schema", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/<path:rest>", not_found),
     path("", include("semantik.web.urls")),
 ]

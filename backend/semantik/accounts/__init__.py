@@ -1,1 +1,1 @@
-"""Accounts: log-in with JWT access and refresh tokens, and the first administrator."""
+"""Accounts: registration, JWT log-in, API keys with scopes, rate limits, and the first administrator."""

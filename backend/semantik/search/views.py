@@ -12,6 +12,8 @@ from semantik.search.services import search
 
 
 class SearchView(APIView):
+    api_scope = "search"
+
     def post(self, request: Request) -> Response:
         body = SearchRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
