@@ -38,6 +38,21 @@ def test_a_token_in_the_url_is_not_accepted(live_server_asgi, user):  # type: ig
     assert asyncio.run(attempt()) == 4401
 
 
+def test_a_token_issued_before_a_password_change_no_longer_opens_a_socket(live_server_asgi, user):  # type: ignore[no-untyped-def]
+    old_token = access_token_for(user)
+    user.set_password("a brand new passphrase 42")
+    user.save()
+
+    async def attempt() -> int:
+        url = f"{live_server_asgi.ws_url}/api/v2/ws"
+        async with websockets.connect(url, subprotocols=["bearer", old_token]) as ws:
+            with pytest.raises(websockets.ConnectionClosed) as closed:
+                await asyncio.wait_for(ws.recv(), 10)
+            return closed.value.rcvd.code
+
+    assert asyncio.run(attempt()) == 4401
+
+
 def test_events_reach_only_their_user(live_server_asgi, make_user):  # type: ignore[no-untyped-def]
     alice, bob = make_user("alice"), make_user("bob")
 

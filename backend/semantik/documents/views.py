@@ -211,6 +211,9 @@ class DocumentRetryView(APIView):
 class ChunkingPreviewView(APIView):
     """POST /api/v2/chunking/preview: the chunks a chunking configuration makes of a text or document."""
 
+    # It changes nothing: an API key that may read may preview.
+    api_scope = "read"
+
     def post(self, request: Request) -> Response:
         body = ChunkingPreviewSerializer(data=request.data)
         body.is_valid(raise_exception=True)

@@ -11,8 +11,9 @@ from typing import Any
 
 from channels.db import database_sync_to_async
 from channels.middleware import BaseMiddleware
-from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser
+from rest_framework.exceptions import AuthenticationFailed
+from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.tokens import AccessToken
 
@@ -28,13 +29,11 @@ def token_from_subprotocols(subprotocols: list[str]) -> str | None:
 
 @database_sync_to_async
 def _user_for_token(raw: str) -> Any:
+    """The token's user, checked as the REST API checks it (active, password unchanged since)."""
     try:
-        token = AccessToken(raw)  # type: ignore[arg-type]
-    except TokenError:
+        return JWTAuthentication().get_user(AccessToken(raw))  # type: ignore[arg-type]
+    except (TokenError, AuthenticationFailed):
         return AnonymousUser()
-    User = get_user_model()
-    user = User.objects.filter(pk=token.get("user_id"), is_active=True).first()
-    return user or AnonymousUser()
 
 
 class JWTSubprotocolAuthMiddleware(BaseMiddleware):

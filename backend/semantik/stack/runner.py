@@ -127,13 +127,14 @@ def celery_worker_thread() -> Iterator[None]:
 
 @contextlib.contextmanager
 def maintenance_thread(interval_s: float = 60.0) -> Iterator[None]:
-    """What Celery beat does in a distributed deployment: fail operations whose worker died, and
-    queue the periodic syncs that are due.
+    """What Celery beat does in a distributed deployment: fail operations whose worker died,
+    queue the periodic syncs that are due, and forget expired refresh tokens.
 
     Celery's embedded beat would fork this process, which holds the embedded Qdrant and threads.
     """
     from django.db import connection
 
+    from semantik.accounts.services import refresh_tokens_flush_expired
     from semantik.documents.services import collections_sync_due
     from semantik.operations.services import operations_reap_stale
 
@@ -141,7 +142,7 @@ def maintenance_thread(interval_s: float = 60.0) -> Iterator[None]:
 
     def loop() -> None:
         while not stop.wait(interval_s):
-            for chore in (operations_reap_stale, collections_sync_due):
+            for chore in (operations_reap_stale, collections_sync_due, refresh_tokens_flush_expired):
                 try:
                     chore()
                 except Exception:
