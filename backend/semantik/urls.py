@@ -1,4 +1,4 @@
-"""The URL map: the REST API under /api, the admin, and the web UI for everything else."""
+"""The URL map: the REST API under /api, the admin, Prometheus metrics, and the web UI for everything else."""
 
 from __future__ import annotations
 
@@ -15,6 +15,8 @@ urlpatterns = [
     path("api/v2/", include("semantik.documents.urls")),
     path("api/v2/", include("semantik.operations.urls")),
     path("api/v2/", include("semantik.search.urls")),
+    path("api/v2/", include("semantik.catalog.urls")),
     path("api/<path:rest>", not_found),
+    path("metrics", include("semantik.metrics.urls")),
     path("", include("semantik.web.urls")),
 ]

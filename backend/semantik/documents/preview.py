@@ -11,12 +11,12 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from rest_framework.exceptions import ValidationError
 
+from semantik.catalog.selectors import collection_model, document_max_length, model_variant
 from semantik.collections.selectors import collection_get_for_user
 from semantik.documents.chunking import chunk_by_tokens, chunking_errors
 from semantik.documents.extraction import ExtractionError, extract
 from semantik.documents.selectors import document_get
 from semantik.inference.base import ModelNotFound
-from semantik.inference.runtime import model_info
 from semantik.inference.tokenization import ModelTokenizer
 
 # A preview is for reading, not for indexing a library: the text is capped.
@@ -32,8 +32,8 @@ class PreviewChunk(TypedDict):
 
 
 @functools.lru_cache(maxsize=8)
-def _tokenizer(model: str) -> ModelTokenizer:
-    return ModelTokenizer(model_info(model).path)
+def _tokenizer(model_dir: Path) -> ModelTokenizer:
+    return ModelTokenizer(model_dir)
 
 
 def chunking_preview(
@@ -56,10 +56,12 @@ def chunking_preview(
     size = chunk_size or size
     overlap = overlap if chunk_overlap is None else chunk_overlap
     try:
-        info = model_info(model)
+        # Without a collection any precision will do: they share the tokenizer and the prefixes.
+        info = collection_model(collection) if collection is not None else model_variant(model)
     except ModelNotFound as exc:
         raise ValidationError({"embedding_model": [str(exc)]}) from exc
-    if errors := chunking_errors(model, info.max_length, size, overlap):
+    # Chunks are embedded as documents: the model's document prefix takes part of its window.
+    if errors := chunking_errors(model, document_max_length(info), size, overlap):
         raise ValidationError(errors)
     if document_id is not None and collection is not None:
         path = Path(document_get(collection, document_id).path)
@@ -68,7 +70,7 @@ def chunking_preview(
         except (OSError, ExtractionError) as exc:
             raise ValidationError({"document": [f"The document cannot be read now: {exc}"]}) from exc
     text = (text or "")[:MAX_PREVIEW_CHARS]
-    spans = _tokenizer(model).token_spans(text)
+    spans = _tokenizer(info.path).token_spans(text)
     step = size - overlap
     chunks: list[PreviewChunk] = [
         {

@@ -10,6 +10,7 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from rest_framework.exceptions import ValidationError
 
+from semantik.catalog.selectors import collection_model
 from semantik.collections.models import Collection
 from semantik.documents.extraction import ExtractionError
 from semantik.documents.indexing import SourceIndexer
@@ -133,8 +134,13 @@ def source_index(operation_id: str, task_id: str = "") -> None:
     operation = operation_start(operation_id, task_id)
     if operation is None:
         return
-    model = operation.collection.embedding_model
-    _run(operation, lambda: SourceIndexer(operation, get_embedder(model), get_vector_store()).run())
+    collection = operation.collection
+    _run(
+        operation,
+        lambda: SourceIndexer(
+            operation, get_embedder(collection_model(collection).name), get_vector_store()
+        ).run(),
+    )
 
 
 def source_remove_run(operation_id: str, task_id: str = "") -> None:

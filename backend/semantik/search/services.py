@@ -10,6 +10,7 @@ from uuid import UUID
 from django.contrib.auth.models import User
 
 from semantik.api import ServiceUnavailable
+from semantik.catalog.selectors import collection_model
 from semantik.collections.models import Collection
 from semantik.collections.selectors import collections_get_many_for_user
 from semantik.inference.base import InferenceUnavailable
@@ -34,13 +35,13 @@ def search(*, user: User, query: str, collection_ids: Sequence[UUID], k: int) ->
     collections = collections_get_many_for_user(user, collection_ids)
     by_model: dict[str, list[Collection]] = defaultdict(list)
     for collection in collections:
-        by_model[collection.embedding_model].append(collection)
+        by_model[collection_model(collection).name].append(collection)
     store = get_vector_store()
     results: list[SearchResult] = []
     try:
         for model_name, group in by_model.items():
             # One query embedding per model, however many collections share it.
-            vector = get_embedder(model_name).embed([query])[0]
+            vector = get_embedder(model_name).embed_queries([query])[0]
             for collection in group:
                 for hit in store.search(collection.vector_collection, vector, limit=k):
                     payload = hit.payload
