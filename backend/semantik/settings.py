@@ -50,6 +50,9 @@ INSTANCE_NAME = get_str("INSTANCE_NAME", "semantik")
 DATABASE_URL = get_str("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/semantik")
 REDIS_URL = get_str("REDIS_URL", "redis://127.0.0.1:6379/0")
 TRITON_URL = get_str("TRITON_URL", "127.0.0.1:8001")
+# Triton's Prometheus endpoint, re-exposed under /metrics; `semantik run` sets it for the embedded
+# Triton. Unset (a remote Triton nobody pointed us at): Triton's metrics are left out.
+TRITON_METRICS_URL = get_str("TRITON_METRICS_URL") or None
 QDRANT_URL = get_str("QDRANT_URL") or None
 QDRANT_API_KEY = get_str("QDRANT_API_KEY") or None
 QDRANT_PATH = Path(get_str("QDRANT_PATH", str(DATA_DIR / "qdrant"))).expanduser()
@@ -57,6 +60,11 @@ QDRANT_PATH = Path(get_str("QDRANT_PATH", str(DATA_DIR / "qdrant"))).expanduser(
 DOCUMENT_PATH = [p.resolve() for p in get_paths("DOCUMENT_PATH", [DATA_DIR / "documents"])]
 MODEL_REPOSITORY = Path(get_str("MODEL_REPOSITORY", str(PROJECT_ROOT / "model_repository"))).expanduser()
 DEFAULT_EMBEDDING_MODEL = get_str("DEFAULT_EMBEDDING_MODEL", "all-minilm-l6-v2")
+# The precision of new collections that name none: which exported variant of their model serves them.
+_quantization = get_str("DEFAULT_QUANTIZATION", "float32").strip().lower()
+DEFAULT_QUANTIZATION = {"fp32": "float32", "fp16": "float16"}.get(_quantization, _quantization)
+if DEFAULT_QUANTIZATION not in ("float32", "float16", "int8"):
+    raise SettingError(f"DEFAULT_QUANTIZATION={DEFAULT_QUANTIZATION!r} is not one of float32, float16, int8")
 # "triton" sends every embedding over gRPC; "onnx" runs the same ONNX file in-process, for
 # machines where no tritonserver binary runs.
 INFERENCE_BACKEND = get_str("INFERENCE_BACKEND", "triton")
@@ -81,8 +89,11 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = max(1000, UPLOAD_MAX_FILES + 100)
 EXTRACTION_WORKERS = get_int("EXTRACTION_WORKERS", 2, minimum=1)
 EXTRACTION_TIMEOUT_S = get_float("EXTRACTION_TIMEOUT_S", 120.0)
 EXTRACTION_MEMORY_BYTES = get_int("EXTRACTION_MEMORY_BYTES", 2 * 1024**3, minimum=64 * 1024**2)
-# Chunks per embedding call during ingestion; batches span documents.
-INGEST_BATCH_SIZE = get_int("INGEST_BATCH_SIZE", 64, minimum=1)
+# Chunks per embedding call during ingestion; batches span documents. INGEST_BATCH_SIZE is its old name.
+BATCH_SIZE = get_int("BATCH_SIZE", get_int("INGEST_BATCH_SIZE", 64, minimum=1), minimum=1)
+
+# A bearer token that may read /metrics (for Prometheus); staff users may read it without one.
+METRICS_TOKEN = get_str("METRICS_TOKEN") or None
 
 SEMANTIK_ADMIN_USERNAME = get_str("SEMANTIK_ADMIN_USERNAME", "admin")
 SEMANTIK_ADMIN_PASSWORD = get_str("SEMANTIK_ADMIN_PASSWORD")
@@ -126,10 +137,13 @@ INSTALLED_APPS = [
     "semantik.search",
     "semantik.realtime",
     "semantik.health",
+    "semantik.catalog",
+    "semantik.metrics",
     "semantik.web",
 ]
 
 MIDDLEWARE = [
+    "semantik.metrics.middleware.request_metrics",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

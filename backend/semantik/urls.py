@@ -1,4 +1,5 @@
-"""The URL map: the REST API under /api with its OpenAPI description, the admin, and the web UI."""
+"""The URL map: the REST API under /api with its OpenAPI description, the admin, Prometheus metrics,
+and the web UI for everything else."""
 
 from __future__ import annotations
 
@@ -19,6 +20,8 @@ urlpatterns = [
     # OpenAPI 3: the schema (YAML, or JSON with ?format=json) and Swagger UI served from our static.
     path("api/schema", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/v2/", include("semantik.catalog.urls")),
     path("api/<path:rest>", not_found),
+    path("metrics", include("semantik.metrics.urls")),
     path("", include("semantik.web.urls")),
 ]

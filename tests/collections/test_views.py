@@ -121,3 +121,54 @@ def test_a_collection_with_an_operation_in_flight_cannot_be_deleted(api, user, m
     response = api.delete(f"/api/v2/collections/{created['id']}")
     assert response.status_code == 409
     assert api.get(f"/api/v2/collections/{created['id']}").status_code == 200
+
+
+def test_a_collection_gets_the_default_precision_unless_it_asks_for_one(api, models, settings):  # type: ignore[no-untyped-def]
+    from semantik.catalog.selectors import collection_model
+    from semantik.collections.models import Collection
+
+    default = api.post("/api/v2/collections", {"name": "Default"}, format="json").json()
+    assert (default["embedding_model"], default["precision"]) == ("all-minilm-l6-v2", "float32")
+    int8 = api.post("/api/v2/collections", {"name": "Small", "precision": "int8"}, format="json").json()
+    assert (int8["embedding_model"], int8["precision"], int8["vector_dimension"]) == (
+        "all-minilm-l6-v2",
+        "int8",
+        384,
+    )
+    assert collection_model(Collection.objects.get(pk=int8["id"])).name == "all-minilm-l6-v2-int8"
+    assert api.get(f"/api/v2/collections/{int8['id']}").json()["precision"] == "int8"
+
+    settings.DEFAULT_QUANTIZATION = "int8"
+    assert api.post("/api/v2/collections", {"name": "Quantised"}, format="json").json()["precision"] == "int8"
+
+
+def test_naming_a_variant_stores_its_model_and_precision(api, models):  # type: ignore[no-untyped-def]
+    body = api.post(
+        "/api/v2/collections", {"name": "V", "embedding_model": "all-minilm-l6-v2-int8"}, format="json"
+    ).json()
+    assert (body["embedding_model"], body["precision"]) == ("all-minilm-l6-v2", "int8")
+
+
+@pytest.mark.parametrize(
+    ("body", "field", "says"),
+    [
+        ({"precision": "float16"}, "precision", "not exported in float16; its precisions: float32, int8"),
+        ({"precision": "fp64"}, "precision", "not a valid choice"),
+        (
+            {"embedding_model": "no-such-model"},
+            "embedding_model",
+            "available: all-minilm-l6-v2 (float32, int8)",
+        ),
+        (
+            {"embedding_model": "all-minilm-l6-v2-int8", "precision": "float32"},
+            "precision",
+            "is the int8 variant of 'all-minilm-l6-v2'",
+        ),
+    ],
+)
+def test_a_model_or_precision_that_is_not_served_is_400_saying_what_is(api, models, body, field, says):  # type: ignore[no-untyped-def]
+    response = api.post("/api/v2/collections", {"name": "x", **body}, format="json")
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert list(error["details"]) == [field]
+    assert says in error["details"][field][0]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from semantik.catalog.selectors import collection_model
 from semantik.collections.models import Collection
 from semantik.documents import reindexing
 from semantik.documents.models import Document
@@ -137,10 +138,11 @@ def test_a_cancelled_reindex_changes_nothing(indexed, user, monkeypatch):  # typ
     assert_exact(indexed)
 
 
-def test_reindex_changes_the_model(indexed, user):  # type: ignore[no-untyped-def]
-    operation = run_reindex(indexed, user, embedding_model="all-minilm-l6-v2-int8", vector_dimension=384)
+def test_reindex_changes_the_precision_and_so_the_served_variant(indexed, user):  # type: ignore[no-untyped-def]
+    operation = run_reindex(indexed, user, precision="int8")
     assert operation.status == "completed", operation.error
-    assert indexed.embedding_model == "all-minilm-l6-v2-int8"
+    assert (indexed.embedding_model, indexed.precision) == ("all-minilm-l6-v2", "int8")
+    assert collection_model(indexed).name == "all-minilm-l6-v2-int8"
     assert_exact(indexed)
 
 
@@ -171,6 +173,8 @@ def test_reindex_api_validates_and_refuses_a_second_write(indexed, api):  # type
     assert too_big.status_code == 400 and "chunk_size" in too_big.json()["error"]["details"]
     unknown = api.post(url, {"embedding_model": "nope"}, format="json")
     assert unknown.status_code == 400 and "embedding_model" in unknown.json()["error"]["details"]
+    not_served = api.post(url, {"precision": "float16"}, format="json")
+    assert not_served.status_code == 400 and "precision" in not_served.json()["error"]["details"]
 
     first = api.post(url, {"chunk_size": 32}, format="json")
     assert first.status_code == 202 and first.json()["type"] == "reindex"

@@ -145,7 +145,7 @@ def test_triton_down_fails_the_operation_with_a_clear_reason(collection, documen
 def test_batches_that_span_documents_write_every_chunk_exactly(
     collection, documents_root, user, triton, settings
 ):  # type: ignore[no-untyped-def]
-    settings.INGEST_BATCH_SIZE = 3
+    settings.BATCH_SIZE = 3
     for i, sentences in enumerate([1, 12, 2, 30, 5]):
         (documents_root / f"{i}.txt").write_text(long_text(f"topic {i}", sentences))
     operation = index(collection, documents_root, user)
@@ -177,7 +177,7 @@ class QdrantFailingAfter:
 def test_qdrant_failing_mid_operation_leaves_no_partial_document(
     collection, documents_root, user, triton, settings, monkeypatch
 ):  # type: ignore[no-untyped-def]
-    settings.INGEST_BATCH_SIZE = 4
+    settings.BATCH_SIZE = 4
     for i in range(6):
         (documents_root / f"{i}.txt").write_text(long_text(f"subject {i}", 12))
     failing = QdrantFailingAfter(get_vector_store(), upserts_before_failure=3)

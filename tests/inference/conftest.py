@@ -76,3 +76,22 @@ def reranker_repository(tmp_path_factory: pytest.TempPathFactory, cross_encoder:
     repository = tmp_path_factory.mktemp("rerankers")
     export_model(cross_encoder, repository, name=TINY_RERANKER)
     return repository
+
+
+@pytest.fixture(scope="session")
+def e5_source(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny random-weight embedder with e5's prompts ("query: ", "passage: "), saved like a hub model."""
+    from tests.inference.tiny_models import E5_PROMPTS, TINY_E5, save_sentence_transformer
+
+    return save_sentence_transformer(tmp_path_factory.mktemp("source") / TINY_E5, prompts=E5_PROMPTS)
+
+
+@pytest.fixture(scope="session")
+def e5_repository(tmp_path_factory: pytest.TempPathFactory, e5_source: Path) -> Path:
+    """A model repository holding the tiny e5-style embedder, exported and verified."""
+    from semantik.inference.export import export_model
+    from tests.inference.tiny_models import TINY_E5
+
+    repository = tmp_path_factory.mktemp("e5")
+    export_model(e5_source, repository, name=TINY_E5)
+    return repository

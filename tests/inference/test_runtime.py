@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import shutil
+import time
 from pathlib import Path
 
 import pytest
 
 from semantik.inference.base import ModelNotFound
-from semantik.inference.models import DEFAULT_INT8_MODEL, DEFAULT_MODEL
+from semantik.inference.models import DEFAULT_INT8_MODEL, DEFAULT_MODEL, list_models
 from semantik.inference.onnx import OnnxEmbedder, OnnxReranker
 from semantik.inference.runtime import (
     available_models,
@@ -16,8 +18,10 @@ from semantik.inference.runtime import (
     get_embedder,
     get_reranker,
     model_info,
+    models_readiness,
 )
 from semantik.inference.triton import TritonReranker
+from semantik.stack.ports import find_free_port
 from tests.inference.tiny_models import TINY_RERANKER
 
 
@@ -57,3 +61,43 @@ def test_the_triton_backend_gives_grpc_clients(mixed_repository: Path, settings)
 def test_an_unknown_reranker_names_the_ones_there_are(mixed_repository: Path):
     with pytest.raises(ModelNotFound, match=f"available: {TINY_RERANKER}"):
         get_reranker(DEFAULT_MODEL)
+
+
+def test_one_client_per_model_whatever_its_kind(mixed_repository: Path, settings):
+    settings.INFERENCE_BACKEND = "onnx"
+    assert get_embedder(DEFAULT_MODEL) is get_embedder(DEFAULT_MODEL)
+    assert get_reranker(TINY_RERANKER) is get_reranker(TINY_RERANKER)
+    with pytest.raises(ModelNotFound, match="Embedding model 'tiny-reranker'"):
+        get_embedder(TINY_RERANKER)
+
+
+def test_in_process_a_model_is_ready_when_its_onnx_file_loads(mixed_repository: Path, settings):
+    settings.INFERENCE_BACKEND = "onnx"
+    broken = mixed_repository / "broken-reranker"
+    shutil.copytree(mixed_repository / TINY_RERANKER, broken)
+    metadata = json.loads((broken / "semantik.json").read_text())
+    (broken / "semantik.json").write_text(json.dumps({**metadata, "name": "broken-reranker"}))
+    (broken / "1" / "model.onnx").unlink()
+
+    readiness = models_readiness(list_models(mixed_repository), timeout_s=60)
+    assert readiness[DEFAULT_MODEL] == readiness[DEFAULT_INT8_MODEL] == readiness[TINY_RERANKER] == ""
+    assert readiness["broken-reranker"].startswith("ModelNotFound: ")
+    assert "model.onnx is missing" in readiness["broken-reranker"]
+
+
+@pytest.mark.triton
+def test_with_triton_a_model_is_ready_when_triton_says_so(mixed_repository: Path, triton):
+    readiness = models_readiness(list_models(mixed_repository))
+    assert readiness[DEFAULT_MODEL] == readiness[DEFAULT_INT8_MODEL] == ""
+    # In the repository, but not loaded by this Triton.
+    assert readiness[TINY_RERANKER] == f"Triton at {triton.grpc_url} does not serve it"
+
+
+def test_a_triton_that_does_not_answer_makes_every_model_unready_quickly(mixed_repository: Path, settings):
+    settings.INFERENCE_BACKEND = "triton"
+    settings.TRITON_URL = f"127.0.0.1:{find_free_port()}"
+    started = time.monotonic()
+    readiness = models_readiness(list_models(mixed_repository), timeout_s=1.0)
+    assert time.monotonic() - started < 3
+    assert set(readiness) == {DEFAULT_MODEL, DEFAULT_INT8_MODEL, TINY_RERANKER}
+    assert all(f"Triton at {settings.TRITON_URL} did not list its models" in r for r in readiness.values())

@@ -10,8 +10,8 @@ from urllib.request import urlopen
 
 import pytest
 
-from semantik.inference.models import DEFAULT_MODEL
-from semantik.inference.server import TritonServer, TritonServerError
+from semantik.inference.models import DEFAULT_INT8_MODEL, DEFAULT_MODEL
+from semantik.inference.server import TritonServer, TritonServerError, model_load_seconds
 
 pytestmark = pytest.mark.triton
 
@@ -35,8 +35,11 @@ def test_stop_leaves_no_processes_and_no_shared_memory(triton_server, model_repo
     assert time.monotonic() - started < 30
     group = server.pid
     assert len(processes_in_group(group)) >= 2  # the server and the model's python stub
+    assert model_load_seconds()[DEFAULT_MODEL] == server.load_seconds[DEFAULT_MODEL]
 
     server.stop()
+    # A stopped server's load times are no longer reported (the session's server still serves the model).
+    assert model_load_seconds()[DEFAULT_MODEL] == triton_server.load_seconds[DEFAULT_MODEL]
     assert processes_in_group(group) == []
     assert not server.is_running()
     assert [p for p in Path("/dev/shm").iterdir() if p.name.startswith(server._shm_prefix)] == []
@@ -66,3 +69,9 @@ def test_a_model_without_its_weights_fails_fast_with_the_fix_in_the_error(model_
 
 def test_models_default_to_every_model_folder_in_the_repository(model_repository):
     assert DEFAULT_MODEL in TritonServer(model_repository).models
+
+
+def test_the_time_from_launch_until_each_model_was_ready_is_measured(triton_server):
+    assert set(triton_server.load_seconds) == {DEFAULT_MODEL, DEFAULT_INT8_MODEL}
+    assert all(0 < seconds < 60 for seconds in triton_server.load_seconds.values())
+    assert model_load_seconds()[DEFAULT_INT8_MODEL] == triton_server.load_seconds[DEFAULT_INT8_MODEL]

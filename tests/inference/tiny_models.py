@@ -163,3 +163,16 @@ def save_sentence_transformer(
     layers.append(modules.Normalize())
     SentenceTransformer(modules=layers, prompts=prompts or {}, device="cpu").save_pretrained(str(folder))
     return folder
+
+
+TINY_E5 = "tiny-e5"
+# What e5 models are trained to read in front of each text; sentence-transformers keeps them as prompts.
+E5_PROMPTS = {"query": "query: ", "document": "passage: "}
+
+
+def export_tiny_e5(workdir: Path, repository: Path, name: str = TINY_E5) -> Any:
+    """A tiny embedder with e5's prompts, exported (and verified) into `repository`; its ModelInfo."""
+    from semantik.inference.export import export_model
+
+    source = save_sentence_transformer(workdir / name, prompts=E5_PROMPTS)
+    return export_model(source, repository, name=name)

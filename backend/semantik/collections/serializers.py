@@ -7,35 +7,41 @@ from typing import Any
 from django.conf import settings
 from rest_framework import serializers
 
+from semantik.catalog.selectors import PrecisionNotServed, document_max_length, served_model
 from semantik.collections.models import Collection
 from semantik.collections.selectors import collection_vector_count
 from semantik.documents.chunking import SPECIAL_TOKENS, chunking_errors
 from semantik.inference.base import ModelNotFound
-from semantik.inference.runtime import model_info
 
 
 class CollectionCreateSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=128, trim_whitespace=True)
     description = serializers.CharField(required=False, allow_blank=True, default="")
+    # A model of GET /api/v2/models; its variant is chosen by `precision`.
     embedding_model = serializers.CharField(required=False)
     chunking_strategy = serializers.ChoiceField(
         choices=Collection.Chunking.choices, default=Collection.Chunking.RECURSIVE
     )
+    precision = serializers.ChoiceField(choices=Collection.Precision.choices, required=False)
     chunk_size = serializers.IntegerField(required=False, min_value=16)
     chunk_overlap = serializers.IntegerField(required=False, min_value=0)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         try:
-            model = model_info(attrs.get("embedding_model") or settings.DEFAULT_EMBEDDING_MODEL)
+            model = served_model(
+                attrs.get("embedding_model") or settings.DEFAULT_EMBEDDING_MODEL, attrs.get("precision")
+            )
+        except PrecisionNotServed as exc:
+            raise serializers.ValidationError({"precision": [str(exc)]}) from exc
         except ModelNotFound as exc:
             raise serializers.ValidationError({"embedding_model": [str(exc)]}) from exc
-        chunk_size = attrs.get("chunk_size") or min(
-            settings.DEFAULT_CHUNK_SIZE, model.max_length - SPECIAL_TOKENS
-        )
+        # The document prefix (e5: "passage: ") is in front of every chunk the model reads.
+        max_length = document_max_length(model.info)
+        chunk_size = attrs.get("chunk_size") or min(settings.DEFAULT_CHUNK_SIZE, max_length - SPECIAL_TOKENS)
         overlap = attrs.get("chunk_overlap")
         if overlap is None:
             overlap = min(settings.DEFAULT_CHUNK_OVERLAP, chunk_size // 4)
-        if errors := chunking_errors(model.name, model.max_length, chunk_size, overlap):
+        if errors := chunking_errors(model.model, max_length, chunk_size, overlap):
             raise serializers.ValidationError(errors)
         return {**attrs, "model": model, "chunk_size": chunk_size, "chunk_overlap": overlap}
 
@@ -61,6 +67,7 @@ class CollectionSerializer(serializers.ModelSerializer):
             "name",
             "description",
             "embedding_model",
+            "precision",
             "vector_dimension",
             "chunking_strategy",
             "chunk_size",

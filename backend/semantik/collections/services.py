@@ -9,9 +9,9 @@ from django.db import IntegrityError, transaction
 from rest_framework.exceptions import ValidationError
 
 from semantik.api import Conflict, ServiceUnavailable
+from semantik.catalog.selectors import ServedModel
 from semantik.collections.models import Collection
 from semantik.documents.uploads import upload_folder, upload_folder_remove
-from semantik.inference.models import ModelInfo
 from semantik.operations.models import Operation
 from semantik.vectors import get_vector_store
 from semantik.vectors.base import VectorStoreUnavailable
@@ -22,7 +22,7 @@ def collection_create(
     *,
     owner: User,
     name: str,
-    model: ModelInfo,
+    model: ServedModel,
     chunk_size: int,
     chunk_overlap: int,
     chunking_strategy: str = Collection.Chunking.RECURSIVE,
@@ -34,8 +34,11 @@ def collection_create(
                 owner=owner,
                 name=name,
                 description=description,
-                embedding_model=model.name,
-                vector_dimension=model.dimension,
+                # The model and precision, not the variant's name: catalog.selectors.collection_model
+                # turns them into the variant that serves the collection.
+                embedding_model=model.model,
+                precision=model.precision,
+                vector_dimension=model.info.dimension,
                 chunking_strategy=chunking_strategy,
                 chunk_size=chunk_size,
                 chunk_overlap=chunk_overlap,
@@ -43,7 +46,7 @@ def collection_create(
             collection.vector_collection = collection_name(collection.id)
             collection.save()
             # Inside the transaction: if Qdrant refuses, no row points at a missing collection.
-            get_vector_store().create_collection(collection.vector_collection, model.dimension)
+            get_vector_store().create_collection(collection.vector_collection, model.info.dimension)
     except IntegrityError as exc:
         raise ValidationError({"name": [f"You already have a collection named {name!r}."]}) from exc
     except VectorStoreUnavailable as exc:

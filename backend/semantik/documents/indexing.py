@@ -303,7 +303,7 @@ class ChunkWriter:
 
     def __init__(self, indexer: SourceIndexer) -> None:
         self.indexer = indexer
-        self.batch_size = settings.INGEST_BATCH_SIZE
+        self.batch_size = settings.BATCH_SIZE
         self.name = indexer.collection.vector_collection
         self._batch: list[tuple[PendingDocument, Chunk]] = []
         self._open: list[PendingDocument] = []
@@ -357,7 +357,7 @@ class ChunkWriter:
         if not self._batch:
             return
         batch, self._batch = self._batch, []
-        vectors = self.indexer.embedder.embed([chunk.text for _, chunk in batch])
+        vectors = self.indexer.embedder.embed_documents([chunk.text for _, chunk in batch])
         points = [self.indexer.point(p, c, v) for (p, c), v in zip(batch, vectors, strict=True)]
         finished = []
         for pending, _ in batch:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from pathlib import Path
 from typing import Any, TypedDict
 from uuid import UUID
 
@@ -10,13 +11,13 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from rest_framework.exceptions import ValidationError
 
+from semantik.catalog.selectors import collection_model, document_max_length, model_variant
 from semantik.collections.selectors import collection_get_for_user
 from semantik.documents.chunking import RECURSIVE, chunk, chunking_errors
 from semantik.documents.content import document_extracted
 from semantik.documents.extraction import Extracted, ExtractionError, extract
 from semantik.documents.selectors import document_get
 from semantik.inference.base import ModelNotFound
-from semantik.inference.runtime import model_info
 from semantik.inference.tokenization import ModelTokenizer
 
 # A preview is for reading, not for indexing a library: the text is capped.
@@ -33,8 +34,8 @@ class PreviewChunk(TypedDict):
 
 
 @functools.lru_cache(maxsize=8)
-def _tokenizer(model: str) -> ModelTokenizer:
-    return ModelTokenizer(model_info(model).path)
+def _tokenizer(model_dir: Path) -> ModelTokenizer:
+    return ModelTokenizer(model_dir)
 
 
 def chunking_preview(
@@ -63,10 +64,12 @@ def chunking_preview(
     size = chunk_size or size
     overlap = overlap if chunk_overlap is None else chunk_overlap
     try:
-        info = model_info(model)
+        # Without a collection any precision will do: they share the tokenizer and the prefixes.
+        info = collection_model(collection) if collection is not None else model_variant(model)
     except ModelNotFound as exc:
         raise ValidationError({"embedding_model": [str(exc)]}) from exc
-    if errors := chunking_errors(model, info.max_length, size, overlap):
+    # Chunks are embedded as documents: the model's document prefix takes part of its window.
+    if errors := chunking_errors(model, document_max_length(info), size, overlap):
         raise ValidationError(errors)
     extracted = Extracted(text=text or "", title="", mime_type="text/plain")
     if document_id is not None and collection is not None:
@@ -89,7 +92,7 @@ def chunking_preview(
         }
         for c in chunk(
             text,
-            _tokenizer(model).token_spans(text),
+            _tokenizer(info.path).token_spans(text),
             strategy=strategy,
             chunk_size=size,
             overlap=overlap,

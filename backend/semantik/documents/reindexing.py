@@ -17,6 +17,7 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.db import transaction
 
+from semantik.catalog.selectors import collection_model
 from semantik.collections.models import Collection
 from semantik.documents.indexing import SourceIndexer
 from semantik.documents.models import Document
@@ -125,7 +126,7 @@ def reindex_run(operation: Operation) -> None:
     try:
         progress = start_counting(operation)
         ledger = Ledger()
-        embedder = get_embedder(target.embedding_model)
+        embedder = get_embedder(collection_model(target).name)
         for source in operation.collection.sources.all():
             GenerationIndexer(
                 operation, embedder, store, target=target, source=source, progress=progress, ledger=ledger

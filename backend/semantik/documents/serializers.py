@@ -4,11 +4,11 @@ from typing import Any
 
 from rest_framework import serializers
 
+from semantik.catalog.selectors import PrecisionNotServed, document_max_length, served_model
 from semantik.collections.models import Collection
 from semantik.documents.chunking import SPECIAL_TOKENS, STRATEGIES, chunking_errors
 from semantik.documents.models import Document, Source
 from semantik.inference.base import ModelNotFound
-from semantik.inference.runtime import model_info
 
 
 class SourceAddSerializer(serializers.Serializer):
@@ -28,23 +28,31 @@ class ReindexSerializer(serializers.Serializer):
     """
 
     embedding_model = serializers.CharField(required=False)
-    chunking_strategy = serializers.ChoiceField(choices=Collection.Chunking.choices, required=False)
+    precision = serializers.ChoiceField(choices=Collection.Precision.choices, required=False)
+    chunking_strategy = serializers.ChoiceField(choices=STRATEGIES, required=False)
     chunk_size = serializers.IntegerField(required=False, min_value=16)
     chunk_overlap = serializers.IntegerField(required=False, min_value=0)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         collection: Collection = self.context["collection"]
+        name = attrs.get("embedding_model", collection.embedding_model)
+        # A new model without a precision gets its default one; the same model keeps the collection's.
+        precision = attrs.get("precision") or (None if "embedding_model" in attrs else collection.precision)
         try:
-            model = model_info(attrs.get("embedding_model", collection.embedding_model))
+            model = served_model(name, precision)
+        except PrecisionNotServed as exc:
+            raise serializers.ValidationError({"precision": [str(exc)]}) from exc
         except ModelNotFound as exc:
             raise serializers.ValidationError({"embedding_model": [str(exc)]}) from exc
-        size = attrs.get("chunk_size", min(collection.chunk_size, model.max_length - SPECIAL_TOKENS))
+        max_length = document_max_length(model.info)
+        size = attrs.get("chunk_size", min(collection.chunk_size, max_length - SPECIAL_TOKENS))
         overlap = attrs.get("chunk_overlap", min(collection.chunk_overlap, size // 4))
-        if errors := chunking_errors(model.name, model.max_length, size, overlap):
+        if errors := chunking_errors(model.model, max_length, size, overlap):
             raise serializers.ValidationError(errors)
         return {
-            "embedding_model": model.name,
-            "vector_dimension": model.dimension,
+            "embedding_model": model.model,
+            "precision": model.precision,
+            "vector_dimension": model.info.dimension,
             "chunking_strategy": attrs.get("chunking_strategy", collection.chunking_strategy),
             "chunk_size": size,
             "chunk_overlap": overlap,

@@ -16,6 +16,7 @@ from django.utils import timezone
 from rest_framework.exceptions import ValidationError
 
 from semantik.api import Conflict
+from semantik.catalog.selectors import collection_model
 from semantik.collections.models import Collection
 from semantik.documents.extraction import ExtractionError
 from semantik.documents.indexing import SourceIndexer
@@ -216,7 +217,7 @@ def source_index(operation_id: str, task_id: str = "") -> None:
     operation = operation_start(operation_id, task_id)
     if operation is None:
         return
-    model = operation.collection.embedding_model
+    model = collection_model(operation.collection).name
 
     def work() -> None:
         progress = start_counting(operation)

@@ -12,6 +12,7 @@ import redis
 from django.conf import settings
 from django.db import connection
 
+from semantik.catalog.selectors import served_model
 from semantik.inference.runtime import get_embedder
 from semantik.vectors import get_vector_store
 
@@ -42,7 +43,8 @@ def check_qdrant() -> None:
 
 
 def check_triton() -> None:
-    get_embedder(settings.DEFAULT_EMBEDDING_MODEL).ping()
+    # The variant new collections get: the default model at the default precision.
+    get_embedder(served_model(settings.DEFAULT_EMBEDDING_MODEL).name).ping()
 
 
 CHECKS: dict[str, Callable[[], None]] = {

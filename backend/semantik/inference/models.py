@@ -31,6 +31,17 @@ EMBEDDING_INPUTS = ("input_ids", "attention_mask")
 EMBEDDING_OUTPUT = "embedding"
 RERANKER_OUTPUT = "logits"
 
+# The exporter records precisions as fp32/fp16/int8; the API and collections speak of
+# float32/float16/int8. Either spelling is understood wherever a precision is read.
+PRECISION_NAMES = {"fp32": "float32", "fp16": "float16", "int8": "int8"}
+PRECISIONS = ("float32", "float16", "int8")
+
+
+def precision_name(precision: str) -> str | None:
+    """The API's name for a precision ("fp32" or "float32" -> "float32"); None when it is not one."""
+    value = precision.strip().lower()
+    return PRECISION_NAMES.get(value) or (value if value in PRECISIONS else None)
+
 
 def describe_kind(kind: str) -> str:
     """ "an embedding model" or "a reranker", for messages."""
@@ -65,6 +76,11 @@ class ModelInfo:
     output: str = EMBEDDING_OUTPUT
     activation: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def precision_name(self) -> str:
+        """The precision as the API names it: float32, float16 or int8."""
+        return precision_name(self.precision) or self.precision
 
     @property
     def onnx_path(self) -> Path:

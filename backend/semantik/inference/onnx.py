@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import asyncio
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from semantik.inference.base import (
-    InferenceError,
-    ModelNotFound,
-    rerank_pairs,
-    run_in_batches,
-    scores_from_logits,
+from semantik.inference.base import InferenceError, ModelNotFound
+from semantik.inference.clients import (
+    AsyncEmbedding,
+    AsyncModel,
+    AsyncReranking,
+    BlockingModel,
+    Embedding,
+    ModelClient,
+    Reranking,
 )
-from semantik.inference.models import EMBEDDING, RERANKER, describe_kind, load_model_info
-from semantik.inference.tokenization import Batch, ModelTokenizer
+from semantik.inference.tokenization import Batch
 
 
 def create_session(path: Path, *, threads: int | None = None, spinning: bool = False) -> Any:
@@ -37,10 +39,10 @@ def create_session(path: Path, *, threads: int | None = None, spinning: bool = F
     return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
 
-class _OnnxModel:
+class _OnnxModel(ModelClient):
     """One exported model folder loaded into an ONNX Runtime session; one instance serves every thread."""
 
-    kind = EMBEDDING
+    backend = "onnx"
 
     def __init__(
         self,
@@ -50,29 +52,17 @@ class _OnnxModel:
         max_batch: int = 32,
         max_tokens: int = 8192,
         spinning: bool = False,
+        max_in_flight: int = 2,
     ) -> None:
-        self.info = load_model_info(model_dir)
-        if self.info.kind != self.kind:
-            raise ModelNotFound(
-                f"{model_dir} holds {describe_kind(self.info.kind)}, not {describe_kind(self.kind)}"
-            )
-        self.name = self.info.name
-        # The width of the graph's output rows: the vector size, or 1 (one logit) for a reranker.
-        self.dimension = self.info.dimension
-        self.max_length = self.info.max_length
-        self.tokenizer = ModelTokenizer(model_dir, self.info)
-        self.max_batch = max_batch
-        self.max_tokens = max_tokens
+        """`max_in_flight` bounds the buckets of one call running at once (asyncio clients only)."""
+        self._load(model_dir, max_batch=max_batch, max_tokens=max_tokens, max_in_flight=max_in_flight)
         if not self.info.onnx_path.is_file():
             raise ModelNotFound(
                 f"{self.info.onnx_path} is missing; export the model with `python scripts/export_model.py`"
             )
         self._session = create_session(self.info.onnx_path, threads=threads, spinning=spinning)
 
-    def ping(self) -> None:
-        """The session was built in __init__, so an instance that exists can run."""
-
-    def _run(self, batch: Batch) -> np.ndarray:
+    def _session_run(self, batch: Batch) -> np.ndarray:
         try:
             (rows,) = self._session.run([self.info.output], batch.feeds(self.info.inputs))
         except Exception as exc:  # onnxruntime raises its own untyped Fail/InvalidArgument classes
@@ -80,41 +70,34 @@ class _OnnxModel:
         return np.asarray(rows, dtype=np.float32)
 
 
-class OnnxEmbedder(_OnnxModel):
+class _BlockingOnnx(_OnnxModel, BlockingModel):
+    def ping(self) -> None:
+        """The session was built in __init__, so an instance that exists can run."""
+
+    def _run(self, batch: Batch) -> np.ndarray:
+        return self._session_run(batch)
+
+
+class _AsyncOnnx(_OnnxModel, AsyncModel):
+    async def ping(self) -> None:
+        """The session was built in __init__, so an instance that exists can run."""
+
+    async def _run(self, batch: Batch) -> np.ndarray:
+        # ONNX Runtime releases the GIL while it runs: buckets in threads really run side by side.
+        return await asyncio.to_thread(self._session_run, batch)
+
+
+class OnnxEmbedder(_BlockingOnnx, Embedding):
     """Embeds with `<model_dir>/1/model.onnx` on the CPU."""
 
-    kind = EMBEDDING
 
-    def embed(self, texts: Sequence[str]) -> np.ndarray:
-        return run_in_batches(
-            self.tokenizer,
-            texts,
-            self._run,
-            width=self.dimension,
-            max_batch=self.max_batch,
-            max_tokens=self.max_tokens,
-        )
-
-
-class OnnxReranker(_OnnxModel):
+class OnnxReranker(_BlockingOnnx, Reranking):
     """Scores (query, passage) pairs with an exported cross-encoder on the CPU."""
 
-    kind = RERANKER
 
-    @property
-    def activation(self) -> str:
-        return self.info.activation or "identity"
+class AsyncOnnxEmbedder(_AsyncOnnx, AsyncEmbedding):
+    """`await embed(texts)` with ONNX Runtime in worker threads: the same vectors as OnnxEmbedder."""
 
-    def rerank(self, query: str, passages: Sequence[str]) -> list[float]:
-        return scores_from_logits(self.logits(rerank_pairs(query, passages)), self.activation)
 
-    def logits(self, pairs: Sequence[tuple[str, str]]) -> np.ndarray:
-        """The graph's raw [n, 1] output for (query, passage) pairs, before the activation."""
-        return run_in_batches(
-            self.tokenizer,
-            pairs,
-            self._run,
-            width=self.dimension,
-            max_batch=self.max_batch,
-            max_tokens=self.max_tokens,
-        )
+class AsyncOnnxReranker(_AsyncOnnx, AsyncReranking):
+    """`await rerank(query, passages)` with ONNX Runtime in worker threads."""

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import threading
-from typing import Any
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor, wait
+from typing import Any, cast
 
 from django.conf import settings
 
-from semantik.inference.base import Embedder, ModelNotFound, Reranker
+from semantik.inference.base import Embedder, InferenceError, ModelNotFound, Reranker
 from semantik.inference.models import EMBEDDING, RERANKER, ModelInfo, list_models
 
+# How long a readiness question (GET /api/v2/models) may wait for Triton or for a model to load.
+READINESS_TIMEOUT_S = 2.0
+
 _lock = threading.Lock()
-_embedders: dict[str, Embedder] = {}
-_rerankers: dict[str, Reranker] = {}
+_clients: dict[tuple[str, str], Any] = {}
 
 
 def available_models() -> dict[str, ModelInfo]:
@@ -25,65 +29,105 @@ def available_rerankers() -> dict[str, ModelInfo]:
     return {info.name: info for info in list_models(settings.MODEL_REPOSITORY, kind=RERANKER)}
 
 
-def model_info(name: str) -> ModelInfo:
-    models = available_models()
+def model_info(name: str, kind: str = EMBEDDING) -> ModelInfo:
+    """The exported model of that kind named `name`, or ModelNotFound naming the ones there are."""
+    models = {info.name: info for info in list_models(settings.MODEL_REPOSITORY, kind=kind)}
     if name not in models:
-        known = ", ".join(sorted(models)) or "none (run `make models`)"
-        raise ModelNotFound(f"Embedding model {name!r} is not in the model repository; available: {known}")
+        what = "Embedding model" if kind == EMBEDDING else "Reranker"
+        known = ", ".join(sorted(models)) or ("none (run `make models`)" if kind == EMBEDDING else "none")
+        raise ModelNotFound(f"{what} {name!r} is not in the model repository; available: {known}")
     return models[name]
 
 
-def _triton_options(name: str, info: ModelInfo) -> dict[str, Any]:
-    return {
-        "model_name": name,
-        "model_dir": info.path,
-        "timeout_s": settings.TRITON_TIMEOUT_S,
-        "max_batch": settings.EMBED_BATCH_SIZE,
-    }
+def _build(info: ModelInfo) -> Any:
+    """A client for the model on the configured backend: Triton over gRPC, or ONNX Runtime in-process."""
+    if settings.INFERENCE_BACKEND == "onnx":
+        from semantik.inference.onnx import OnnxEmbedder, OnnxReranker
+
+        onnx_class = OnnxEmbedder if info.kind == EMBEDDING else OnnxReranker
+        return onnx_class(info.path)
+    from semantik.inference.triton import TritonEmbedder, TritonReranker
+
+    triton_class = TritonEmbedder if info.kind == EMBEDDING else TritonReranker
+    return triton_class(
+        settings.TRITON_URL,
+        model_name=info.name,
+        model_dir=info.path,
+        timeout_s=settings.TRITON_TIMEOUT_S,
+        max_batch=settings.EMBED_BATCH_SIZE,
+    )
+
+
+def _client(name: str, kind: str) -> Any:
+    """The process-wide client for a model of a kind, made on first use."""
+    with _lock:
+        client = _clients.get((kind, name))
+        if client is None:
+            client = _clients[(kind, name)] = _build(model_info(name, kind))
+        return client
 
 
 def get_embedder(name: str) -> Embedder:
     """The process-wide embedder for a model: a Triton gRPC client, or ONNX Runtime in-process."""
-    with _lock:
-        embedder = _embedders.get(name)
-        if embedder is None:
-            info = model_info(name)
-            if settings.INFERENCE_BACKEND == "onnx":
-                from semantik.inference.onnx import OnnxEmbedder
-
-                embedder = OnnxEmbedder(info.path)
-            else:
-                from semantik.inference.triton import TritonEmbedder
-
-                embedder = TritonEmbedder(settings.TRITON_URL, **_triton_options(name, info))
-            _embedders[name] = embedder
-        return embedder
+    return cast(Embedder, _client(name, EMBEDDING))
 
 
 def get_reranker(name: str) -> Reranker:
     """The process-wide reranker for a model, chosen like the embedders (Triton or ONNX Runtime)."""
-    with _lock:
-        reranker = _rerankers.get(name)
-        if reranker is None:
-            models = available_rerankers()
-            if name not in models:
-                known = ", ".join(sorted(models)) or "none"
-                raise ModelNotFound(f"Reranker {name!r} is not in the model repository; available: {known}")
-            info = models[name]
-            if settings.INFERENCE_BACKEND == "onnx":
-                from semantik.inference.onnx import OnnxReranker
-
-                reranker = OnnxReranker(info.path)
-            else:
-                from semantik.inference.triton import TritonReranker
-
-                reranker = TritonReranker(settings.TRITON_URL, **_triton_options(name, info))
-            _rerankers[name] = reranker
-        return reranker
+    return cast(Reranker, _client(name, RERANKER))
 
 
 def reset_embedders() -> None:
     """Forget every embedder and reranker, so the next call reads settings again (tests use new servers)."""
     with _lock:
-        _embedders.clear()
-        _rerankers.clear()
+        _clients.clear()
+
+
+def models_readiness(models: Sequence[ModelInfo], timeout_s: float = READINESS_TIMEOUT_S) -> dict[str, str]:
+    """Why each model cannot serve right now, by name: "" when it is ready. Answers within about timeout_s.
+
+    With Triton, ready is what Triton's repository index says (one RPC). With the in-process
+    backend, ready means its ONNX file loads: the clients are made (and kept) on worker threads,
+    and one still loading at the deadline is reported as such.
+    """
+    if not models:
+        return {}
+    if settings.INFERENCE_BACKEND == "onnx":
+        return _loaded_in_process(models, timeout_s)
+    from semantik.inference.triton import served_models
+
+    try:
+        states = served_models(settings.TRITON_URL, timeout_s)
+    except InferenceError as exc:
+        return {info.name: str(exc) for info in models}
+    readiness = {}
+    for info in models:
+        state, reason = states.get(info.name, ("", ""))
+        if state == "READY":
+            readiness[info.name] = ""
+        elif not state:
+            readiness[info.name] = f"Triton at {settings.TRITON_URL} does not serve it"
+        else:
+            readiness[info.name] = f"Triton reports it {state}" + (f": {reason}" if reason else "")
+    return readiness
+
+
+def _loaded_in_process(models: Sequence[ModelInfo], timeout_s: float) -> dict[str, str]:
+    def load(info: ModelInfo) -> str:
+        try:
+            _client(info.name, info.kind)
+        except Exception as exc:  # noqa: BLE001 - any failure to load is the answer, as text
+            return f"{exc.__class__.__name__}: {exc}"
+        return ""
+
+    pool = ThreadPoolExecutor(max_workers=min(4, len(models)), thread_name_prefix="model-load")
+    try:
+        futures = {info.name: pool.submit(load, info) for info in models}
+        wait(futures.values(), timeout=timeout_s)
+        return {
+            name: future.result() if future.done() else f"still loading after {timeout_s:g} s"
+            for name, future in futures.items()
+        }
+    finally:
+        # A model still loading finishes in the background and is kept for the next call.
+        pool.shutdown(wait=False)

@@ -31,6 +31,9 @@ from semantik.stack.ports import LOOPBACK, find_free_port
 
 log = logging.getLogger(__name__)
 
+# The servers this process started and that are running now, for the metrics (model load times).
+_running: list[TritonServer] = []
+
 
 class TritonServerError(InferenceError):
     """The Triton server could not be started."""
@@ -84,6 +87,8 @@ class TritonServer:
         # A prefix of our own lets stop() remove exactly this server's shared memory after a SIGKILL.
         self._shm_prefix = f"semantik_{uuid.uuid4().hex[:12]}_"
         self._process: subprocess.Popen[bytes] | None = None
+        # Seconds from launch until each model was ready (Triton 2.51 does not report load times).
+        self.load_seconds: dict[str, float] = {}
 
     @property
     def grpc_url(self) -> str:
@@ -138,14 +143,16 @@ class TritonServer:
             "started tritonserver pid %d (gRPC %s, models %s)", self._process.pid, self.grpc_url, self.models
         )
 
+        self.load_seconds = {}
         deadline = started + deadline_s
         while time.monotonic() < deadline:
             if self._process.poll() is not None:
                 code, tail = self._process.returncode, self.log_tail()
                 self.stop()
                 raise TritonServerError(f"tritonserver exited with code {code} while starting:\n{tail}")
-            if self._ready():
+            if self._ready(started):
                 log.info("tritonserver ready in %.2f s", time.monotonic() - started)
+                _running.append(self)
                 return
             time.sleep(0.1)
         # A python stub that cannot start leaves the server "loading" forever: give up and show why.
@@ -159,6 +166,8 @@ class TritonServer:
         """SIGTERM (Triton unloads models and stops its stubs), then SIGKILL whatever is left of the group."""
         process, self._process = self._process, None
         atexit.unregister(self.stop)
+        if self in _running:
+            _running.remove(self)
         if process is None:
             return
         if process.poll() is None:
@@ -264,16 +273,21 @@ class TritonServer:
         env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
         return env
 
-    def _ready(self) -> bool:
-        paths = ["/v2/health/ready"] + [f"/v2/models/{name}/ready" for name in self.models]
-        for path in paths:
-            try:
-                with urllib.request.urlopen(self.http_url + path, timeout=1.0) as response:
-                    if response.status != 200:
-                        return False
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                return False
-        return True
+    def _ready(self, started: float) -> bool:
+        """True when the server and every model are ready; notes when each model first was."""
+        if not self._answers("/v2/health/live"):
+            return False
+        for name in self.models:
+            if name not in self.load_seconds and self._answers(f"/v2/models/{name}/ready"):
+                self.load_seconds[name] = time.monotonic() - started
+        return len(self.load_seconds) == len(self.models) and self._answers("/v2/health/ready")
+
+    def _answers(self, path: str) -> bool:
+        try:
+            with urllib.request.urlopen(self.http_url + path, timeout=1.0) as response:
+                return bool(response.status == 200)
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            return False
 
     @staticmethod
     def _kill_group(process: subprocess.Popen[bytes]) -> bool:
@@ -291,3 +305,8 @@ class TritonServer:
                 break
             time.sleep(0.05)
         return True
+
+
+def model_load_seconds() -> dict[str, float]:
+    """Seconds from launch to ready of each model served by a Triton this process started and runs."""
+    return {name: seconds for server in list(_running) for name, seconds in server.load_seconds.items()}

@@ -3,7 +3,7 @@
 The blocking clients (`TritonEmbedder`, `TritonReranker`) serve the Celery workers' threads; the
 asyncio ones (`AsyncTritonEmbedder`, `AsyncTritonReranker`, tritonclient.grpc.aio) serve async
 callers and keep several buckets in flight at once. All four share the tokenizer, the buckets,
-the retry policy and the error translation.
+the retry policy, the error translation and the check that Triton serves what semantik.json says.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self, TypeVar
@@ -21,17 +21,18 @@ import tritonclient.grpc as grpcclient
 import tritonclient.grpc.aio as grpcclient_aio
 from tritonclient.utils import InferenceServerException
 
-from semantik.inference.base import (
-    InferenceError,
-    InferenceUnavailable,
-    ModelNotFound,
-    rerank_pairs,
-    run_in_batches,
-    run_in_batches_async,
-    scores_from_logits,
+from semantik.inference import metrics
+from semantik.inference.base import InferenceError, InferenceUnavailable, ModelNotFound
+from semantik.inference.clients import (
+    AsyncEmbedding,
+    AsyncModel,
+    AsyncReranking,
+    BlockingModel,
+    Embedding,
+    ModelClient,
+    Reranking,
 )
-from semantik.inference.models import EMBEDDING, RERANKER, describe_kind, load_model_info
-from semantik.inference.tokenization import Batch, ModelTokenizer
+from semantik.inference.tokenization import Batch
 
 log = logging.getLogger(__name__)
 
@@ -53,10 +54,10 @@ CHANNEL_ARGS = [
 ]
 
 
-class _TritonModel:
-    """What the four clients share: the model's metadata and tokenizer, requests, retries, errors."""
+class _TritonModel(ModelClient):
+    """What the four clients share: requests, retries, errors, Triton's view of the model."""
 
-    kind = EMBEDDING
+    backend = "triton"
 
     def __init__(
         self,
@@ -75,27 +76,26 @@ class _TritonModel:
         `max_in_flight` bounds the buckets of one call awaiting Triton at once (asyncio clients only).
         """
         self.url = url
-        self.name = model_name
-        self.info = load_model_info(model_dir)
-        if self.info.kind != self.kind:
-            raise ModelNotFound(
-                f"{model_dir} holds {describe_kind(self.info.kind)}, not {describe_kind(self.kind)}"
-            )
-        # The width of the graph's output rows: the vector size, or 1 (one logit) for a reranker.
-        self.dimension = self.info.dimension
-        self.max_length = self.info.max_length
-        self.tokenizer = ModelTokenizer(model_dir, self.info)
+        self._load(
+            model_dir,
+            name=model_name,
+            max_batch=max_batch,
+            max_tokens=max_tokens,
+            max_in_flight=max_in_flight,
+        )
         # Triton rejects a request with more rows than the model's max_batch_size.
         self.max_batch = min(max_batch, self.info.max_batch_size)
-        self.max_tokens = max_tokens
         self.timeout_s = timeout_s
         self.retries = retries
         self.backoff_s = backoff_s
-        self.max_in_flight = max_in_flight
         self._connect()
 
     def _connect(self) -> None:
         """Set up the gRPC client (the blocking and asyncio variants differ here)."""
+
+    @property
+    def _ping_timeout(self) -> float:
+        return min(self.timeout_s, 5.0)
 
     def _request(
         self, batch: Batch
@@ -115,11 +115,42 @@ class _TritonModel:
             )
         return np.asarray(rows, dtype=np.float32)
 
+    def _check_metadata(self, metadata: dict[str, Any]) -> dict[str, Any]:
+        """Refuse a model Triton serves with other inputs or another output width than semantik.json says.
+
+        That happens when Triton and Semantik read different copies of the model repository; the
+        vectors would then not be the ones the collection was built with.
+        """
+        inputs = {tensor["name"] for tensor in metadata.get("inputs", [])}
+        outputs = {tensor["name"]: tensor.get("shape", []) for tensor in metadata.get("outputs", [])}
+        where = f"{self.info.path}/semantik.json"
+        missing = [name for name in self.info.inputs if name not in inputs]
+        if missing:
+            raise InferenceError(
+                f"Triton at {self.url} serves '{self.name}' without input {', '.join(missing)} that {where} "
+                f"names (Triton's inputs: {', '.join(sorted(inputs)) or 'none'}); Triton and Semantik read "
+                "different model repositories"
+            )
+        shape = outputs.get(self.info.output)
+        if shape is None:
+            raise InferenceError(
+                f"Triton at {self.url} serves '{self.name}' without the '{self.info.output}' output that "
+                f"{where} names; Triton and Semantik read different model repositories"
+            )
+        width = int(shape[-1]) if shape else -1
+        if width not in (-1, self.dimension):
+            raise InferenceError(
+                f"Triton at {self.url} serves '{self.name}' with '{self.info.output}' {width} wide, "
+                f"but {where} says {self.dimension}; Triton and Semantik read different model repositories"
+            )
+        return metadata
+
     def _retry_delay(self, exc: InferenceServerException, attempt: int) -> float | None:
         """Seconds to wait before the next attempt, or None when this error is final."""
         if str(exc.status()) in RETRYABLE and attempt < self.retries:
             delay = self.backoff_s * 2**attempt
             log.warning("Triton at %s: %s; retrying in %.2f s", self.url, exc.message(), delay)
+            metrics.RETRIES.labels(self.name, self.kind, self.backend).inc()
             return delay
         return None
 
@@ -140,19 +171,28 @@ class _TritonModel:
         return InferenceError(f"Triton at {self.url} failed to run '{self.name}': {message}")
 
 
-class _BlockingTriton(_TritonModel):
+class _BlockingTriton(_TritonModel, BlockingModel):
     """One gRPC channel shared by every thread: the client is thread-safe for unary calls."""
 
     def _connect(self) -> None:
         self._client = grpcclient.InferenceServerClient(self.url, channel_args=CHANNEL_ARGS)
 
     def ping(self) -> None:
-        """Raise InferenceUnavailable unless the server is live and the model is ready."""
-        timeout = min(self.timeout_s, 5.0)
+        """Raise unless the server is live, the model ready, and served as semantik.json describes it."""
+        timeout = self._ping_timeout
         if not self._call(lambda: self._client.is_server_live(client_timeout=timeout)):
             raise InferenceUnavailable(f"Triton at {self.url} is not live")
         if not self._call(lambda: self._client.is_model_ready(self.name, client_timeout=timeout)):
             raise InferenceUnavailable(f"Triton at {self.url} is up but model '{self.name}' is not ready")
+        self.metadata()
+
+    def metadata(self) -> dict[str, Any]:
+        """Triton's metadata of the model (versions, inputs, outputs), checked against semantik.json."""
+        timeout = self._ping_timeout
+        metadata = self._call(
+            lambda: self._client.get_model_metadata(self.name, as_json=True, client_timeout=timeout)
+        )
+        return self._check_metadata(dict(metadata))
 
     def close(self) -> None:
         self._client.close()
@@ -168,7 +208,7 @@ class _BlockingTriton(_TritonModel):
     ) -> None:
         self.close()
 
-    def _infer(self, batch: Batch) -> np.ndarray:
+    def _run(self, batch: Batch) -> np.ndarray:
         inputs, outputs = self._request(batch)
         result = self._call(
             lambda: self._client.infer(self.name, inputs, outputs=outputs, client_timeout=self.timeout_s)
@@ -188,48 +228,7 @@ class _BlockingTriton(_TritonModel):
         raise AssertionError("unreachable: the last attempt returns or raises")
 
 
-class TritonEmbedder(_BlockingTriton):
-    """Embedder backed by a Triton model; one instance is shared by all threads of a worker."""
-
-    kind = EMBEDDING
-
-    def embed(self, texts: Sequence[str]) -> np.ndarray:
-        return run_in_batches(
-            self.tokenizer,
-            texts,
-            self._infer,
-            width=self.dimension,
-            max_batch=self.max_batch,
-            max_tokens=self.max_tokens,
-        )
-
-
-class TritonReranker(_BlockingTriton):
-    """Reranker backed by a Triton cross-encoder; one instance is shared by all threads."""
-
-    kind = RERANKER
-
-    @property
-    def activation(self) -> str:
-        return self.info.activation or "identity"
-
-    def rerank(self, query: str, passages: Sequence[str]) -> list[float]:
-        """One score per passage, in passage order, as the model's CrossEncoder.predict gives it."""
-        return scores_from_logits(self.logits(rerank_pairs(query, passages)), self.activation)
-
-    def logits(self, pairs: Sequence[tuple[str, str]]) -> np.ndarray:
-        """The graph's raw [n, 1] output for (query, passage) pairs, before the activation."""
-        return run_in_batches(
-            self.tokenizer,
-            pairs,
-            self._infer,
-            width=self.dimension,
-            max_batch=self.max_batch,
-            max_tokens=self.max_tokens,
-        )
-
-
-class _AsyncTriton(_TritonModel):
+class _AsyncTriton(_TritonModel, AsyncModel):
     """tritonclient.grpc.aio: one channel per instance, bound to the event loop that first uses it."""
 
     _client: grpcclient_aio.InferenceServerClient | None
@@ -252,12 +251,21 @@ class _AsyncTriton(_TritonModel):
         return self._client
 
     async def ping(self) -> None:
-        """Raise InferenceUnavailable unless the server is live and the model is ready."""
-        timeout = min(self.timeout_s, 5.0)
+        """Raise unless the server is live, the model ready, and served as semantik.json describes it."""
+        timeout = self._ping_timeout
         if not await self._call(lambda: self.client.is_server_live(client_timeout=timeout)):
             raise InferenceUnavailable(f"Triton at {self.url} is not live")
         if not await self._call(lambda: self.client.is_model_ready(self.name, client_timeout=timeout)):
             raise InferenceUnavailable(f"Triton at {self.url} is up but model '{self.name}' is not ready")
+        await self.metadata()
+
+    async def metadata(self) -> dict[str, Any]:
+        """Triton's metadata of the model, checked against semantik.json."""
+        timeout = self._ping_timeout
+        metadata = await self._call(
+            lambda: self.client.get_model_metadata(self.name, as_json=True, client_timeout=timeout)
+        )
+        return self._check_metadata(dict(metadata))
 
     async def close(self) -> None:
         client, self._client = self._client, None
@@ -275,7 +283,7 @@ class _AsyncTriton(_TritonModel):
     ) -> None:
         await self.close()
 
-    async def _infer(self, batch: Batch) -> np.ndarray:
+    async def _run(self, batch: Batch) -> np.ndarray:
         inputs, outputs = self._request(batch)
         result = await self._call(
             lambda: self.client.infer(self.name, inputs, outputs=outputs, client_timeout=self.timeout_s)
@@ -294,40 +302,40 @@ class _AsyncTriton(_TritonModel):
         raise AssertionError("unreachable: the last attempt returns or raises")
 
 
-class AsyncTritonEmbedder(_AsyncTriton):
+class TritonEmbedder(_BlockingTriton, Embedding):
+    """Embedder backed by a Triton model; one instance is shared by all threads of a worker."""
+
+
+class TritonReranker(_BlockingTriton, Reranking):
+    """Reranker backed by a Triton cross-encoder; one instance is shared by all threads."""
+
+
+class AsyncTritonEmbedder(_AsyncTriton, AsyncEmbedding):
     """`await embed(texts)`: the same vectors as TritonEmbedder, with up to max_in_flight buckets at once."""
 
-    kind = EMBEDDING
 
-    async def embed(self, texts: Sequence[str]) -> np.ndarray:
-        return await run_in_batches_async(
-            self.tokenizer,
-            texts,
-            self._infer,
-            width=self.dimension,
-            max_batch=self.max_batch,
-            max_tokens=self.max_tokens,
-            max_in_flight=self.max_in_flight,
-        )
-
-
-class AsyncTritonReranker(_AsyncTriton):
+class AsyncTritonReranker(_AsyncTriton, AsyncReranking):
     """`await rerank(query, passages)`: the same scores as TritonReranker."""
 
-    kind = RERANKER
 
-    @property
-    def activation(self) -> str:
-        return self.info.activation or "identity"
+def served_models(url: str, timeout_s: float) -> dict[str, tuple[str, str]]:
+    """What Triton's repository index says of every model it knows: name -> (state, reason).
 
-    async def rerank(self, query: str, passages: Sequence[str]) -> list[float]:
-        logits = await run_in_batches_async(
-            self.tokenizer,
-            rerank_pairs(query, passages),
-            self._infer,
-            width=self.dimension,
-            max_batch=self.max_batch,
-            max_tokens=self.max_tokens,
-            max_in_flight=self.max_in_flight,
-        )
-        return scores_from_logits(logits, self.activation)
+    One RPC bounded by `timeout_s`; raises InferenceUnavailable when Triton does not answer.
+    """
+    client = grpcclient.InferenceServerClient(url, channel_args=CHANNEL_ARGS)
+    try:
+        index = client.get_model_repository_index(as_json=True, client_timeout=timeout_s)
+    except InferenceServerException as exc:
+        raise InferenceUnavailable(
+            f"Triton at {url} did not list its models: {exc.message() or exc}"
+        ) from exc
+    finally:
+        client.close()
+    states: dict[str, tuple[str, str]] = {}
+    for entry in index.get("models", []):
+        name, state = entry.get("name", ""), entry.get("state", "UNKNOWN")
+        # A model with several versions is ready when one of them is.
+        if states.get(name, ("",))[0] != "READY":
+            states[name] = (state, entry.get("reason", ""))
+    return states

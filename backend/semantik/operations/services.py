@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from semantik.api import Conflict
 from semantik.collections.models import Collection
+from semantik.metrics.collectors import CHUNKS_INDEXED, DOCUMENTS_PROCESSED, OPERATIONS_FINISHED
 from semantik.operations.models import Operation
 from semantik.realtime.events import EventType, publish
 
@@ -276,9 +277,23 @@ class ProgressRecorder:
     def add(self, **increments: int) -> None:
         with self._lock:
             self.update(**{name: getattr(self.operation, name) + step for name, step in increments.items()})
+        _count(increments)
+
+
+def _count(increments: dict[str, int]) -> None:
+    """The operation's progress, added to the process-wide Prometheus counters."""
+    CHUNKS_INDEXED.inc(increments.get("chunks_written", 0))
+    for field, outcome in (
+        ("files_processed", "indexed"),
+        ("files_skipped", "skipped"),
+        ("files_failed", "failed"),
+    ):
+        if increments.get(field):
+            DOCUMENTS_PROCESSED.labels(outcome).inc(increments[field])
 
 
 def _finish(operation: Operation, status: str, error: str, event_type: EventType) -> Operation:
+    OPERATIONS_FINISHED.labels(operation.type, status).inc()
     operation.status = status
     operation.error = error
     operation.current_file = ""

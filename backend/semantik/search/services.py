@@ -11,6 +11,7 @@ from uuid import UUID
 from django.contrib.auth.models import User
 
 from semantik.api import ServiceUnavailable
+from semantik.catalog.selectors import collection_model
 from semantik.collections.models import Collection
 from semantik.collections.selectors import collections_get_many_for_user
 from semantik.inference.base import InferenceUnavailable
@@ -120,11 +121,11 @@ def _semantic(
 ) -> list[_Found]:
     by_model: dict[str, list[Collection]] = defaultdict(list)
     for collection in collections:
-        by_model[collection.embedding_model].append(collection)
+        by_model[collection_model(collection).name].append(collection)
     found: list[_Found] = []
     for model_name, group in by_model.items():
         # One query embedding per model, however many collections share it.
-        vector = get_embedder(model_name).embed([query])[0]
+        vector = get_embedder(model_name).embed_queries([query])[0]
         for collection in group:
             hits = store.search(collection.vector_collection, vector, limit=limit)
             found += [_Found(str(collection.pk), hit) for hit in hits]

@@ -81,6 +81,8 @@ def _embedded_triton(data_dir: Path) -> Iterator[None]:
     server.start()
     try:
         os.environ["TRITON_URL"] = server.grpc_url
+        # Its Prometheus endpoint is re-exposed under Semantik's /metrics.
+        os.environ["TRITON_METRICS_URL"] = server.metrics_url
         logger.info("Triton (embedded, CPU) at %s serving %s", server.grpc_url, ", ".join(models))
         yield
     finally:
