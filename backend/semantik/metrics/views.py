@@ -17,6 +17,9 @@ from semantik.metrics.triton import triton_metrics
 
 
 class MetricsView(APIView):
+    """Prometheus text for scrapers, not part of the JSON API (so not in its OpenAPI description)."""
+
+    schema = None
     authentication_classes = [MetricsTokenAuthentication, JWTAuthentication, SessionAuthentication]
     permission_classes = [CanReadMetrics]
 
