@@ -73,6 +73,10 @@ EXTRACTION_TIMEOUT_S = get_float("EXTRACTION_TIMEOUT_S", 120.0)
 EXTRACTION_MEMORY_BYTES = get_int("EXTRACTION_MEMORY_BYTES", 2 * 1024**3, minimum=64 * 1024**2)
 # Chunks per embedding call during ingestion; batches span documents.
 INGEST_BATCH_SIZE = get_int("INGEST_BATCH_SIZE", 64, minimum=1)
+# Search: a reranker slower than this is skipped (the unreranked order is returned, and says
+# so); query vectors are kept in Redis this long (0: not cached).
+RERANK_TIMEOUT_S = get_float("RERANK_TIMEOUT_S", 3.0)
+QUERY_CACHE_SECONDS = get_int("QUERY_CACHE_SECONDS", 24 * 3600, minimum=0)
 
 SEMANTIK_ADMIN_USERNAME = get_str("SEMANTIK_ADMIN_USERNAME", "admin")
 SEMANTIK_ADMIN_PASSWORD = get_str("SEMANTIK_ADMIN_PASSWORD")

@@ -37,6 +37,7 @@ class CollectionListView(APIView):
             model=data["model"],
             chunk_size=data["chunk_size"],
             chunk_overlap=data["chunk_overlap"],
+            default_reranker=data["default_reranker"],
         )
         created = collection_get_for_user(user, collection.pk)
         return Response(CollectionDetailSerializer(created).data, status=status.HTTP_201_CREATED)
