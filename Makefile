@@ -72,3 +72,9 @@ clean:
 .PHONY: bench-index
 bench-index: install-dev models
 	HF_HUB_OFFLINE=1 $(PY) scripts/bench/index.py
+
+# Search latency and throughput through the REST API, one JSON line per mode. 100,000 chunks by
+# default (--chunks N for fewer): a few thousand embedded, the rest derived (see the script).
+.PHONY: bench-search
+bench-search: install-dev models
+	HF_HUB_OFFLINE=1 $(PY) scripts/bench/search.py

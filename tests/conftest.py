@@ -155,3 +155,29 @@ def models(model_repository, settings) -> Path:  # type: ignore[no-untyped-def]
     """The exported default model, where Semantik looks for models."""
     settings.MODEL_REPOSITORY = model_repository
     return model_repository
+
+
+@pytest.fixture(scope="session")
+def reranker_models(model_repository: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A model repository with the default embedding model and a tiny random-weight cross-encoder,
+    exported (and verified) by the real export code as the reranker "tiny-reranker"."""
+    from semantik.inference.export import export_model
+    from semantik.inference.models import DEFAULT_MODEL
+    from tests.inference.tiny_models import TINY_RERANKER, save_cross_encoder
+
+    repository = tmp_path_factory.mktemp("models-with-reranker")
+    (repository / DEFAULT_MODEL).symlink_to(model_repository / DEFAULT_MODEL, target_is_directory=True)
+    source = save_cross_encoder(tmp_path_factory.mktemp("cross-encoder") / TINY_RERANKER)
+    export_model(source, repository, name=TINY_RERANKER)
+    return repository
+
+
+@pytest.fixture
+def reranker(reranker_models: Path, settings) -> str:  # type: ignore[no-untyped-def]
+    """Semantik running every model in-process from the repository holding the tiny reranker; its name."""
+    from tests.inference.tiny_models import TINY_RERANKER
+
+    settings.MODEL_REPOSITORY = reranker_models
+    settings.INFERENCE_BACKEND = "onnx"
+    reset_embedders()
+    return TINY_RERANKER

@@ -24,6 +24,11 @@ class ServiceUnavailable(exceptions.APIException):
     default_code = "service_unavailable"
     default_detail = "A service Semantik depends on is unavailable."
 
+    def __init__(self, detail: Any = None, code: str | None = None, details: Any = None) -> None:
+        super().__init__(detail, code)
+        # Structured reasons (the error shape's `details`), e.g. one per collection that failed.
+        self.details = details
+
 
 class Conflict(exceptions.APIException):
     status_code = status.HTTP_409_CONFLICT
@@ -60,6 +65,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     body: dict[str, Any] = {"code": _code(exc), "message": _message(exc.detail)}
     if isinstance(exc, exceptions.ValidationError):
         body["details"] = exc.detail
+    elif getattr(exc, "details", None) is not None:
+        body["details"] = exc.details  # type: ignore[attr-defined]
     response.data = {"error": body}
     return response
 

@@ -94,6 +94,10 @@ BATCH_SIZE = get_int("BATCH_SIZE", get_int("INGEST_BATCH_SIZE", 64, minimum=1), 
 
 # A bearer token that may read /metrics (for Prometheus); staff users may read it without one.
 METRICS_TOKEN = get_str("METRICS_TOKEN") or None
+# Search: a reranker slower than this is skipped (the unreranked order is returned, and says
+# so); query vectors are kept in Redis this long (0: not cached).
+RERANK_TIMEOUT_S = get_float("RERANK_TIMEOUT_S", 3.0)
+QUERY_CACHE_SECONDS = get_int("QUERY_CACHE_SECONDS", 24 * 3600, minimum=0)
 
 SEMANTIK_ADMIN_USERNAME = get_str("SEMANTIK_ADMIN_USERNAME", "admin")
 SEMANTIK_ADMIN_PASSWORD = get_str("SEMANTIK_ADMIN_PASSWORD")

@@ -172,3 +172,27 @@ def test_a_model_or_precision_that_is_not_served_is_400_saying_what_is(api, mode
     error = response.json()["error"]
     assert list(error["details"]) == [field]
     assert says in error["details"][field][0]
+
+
+def test_a_collection_is_created_with_a_default_reranker_and_it_can_be_cleared(api, reranker):  # type: ignore[no-untyped-def]
+    created = api.post(
+        "/api/v2/collections", {"name": "Reranked", "default_reranker": reranker}, format="json"
+    )
+    assert created.status_code == 201 and created.json()["default_reranker"] == reranker
+
+    from semantik.collections.models import Collection
+
+    cleared = api.patch(
+        f"/api/v2/collections/{created.json()['id']}", {"default_reranker": ""}, format="json"
+    )
+    assert cleared.status_code == 200 and cleared.json()["default_reranker"] == ""
+    assert Collection.objects.get(pk=created.json()["id"]).default_reranker == ""
+
+
+@pytest.mark.parametrize("name", ["no-such-reranker", "all-minilm-l6-v2"])
+def test_a_default_reranker_must_be_a_reranker_of_the_repository(api, reranker, name):  # type: ignore[no-untyped-def]
+    created = api.post("/api/v2/collections", {"name": "Bad", "default_reranker": name}, format="json")
+    assert created.status_code == 400 and "default_reranker" in created.json()["error"]["details"]
+    existing = api.post("/api/v2/collections", {"name": "Good"}, format="json").json()
+    patched = api.patch(f"/api/v2/collections/{existing['id']}", {"default_reranker": name}, format="json")
+    assert patched.status_code == 400 and "default_reranker" in patched.json()["error"]["details"]

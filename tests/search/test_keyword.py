@@ -14,6 +14,7 @@ from semantik.search.keyword import (
     MAX_TERM_LENGTH,
     B,
     document_vector,
+    highlights,
     query_vector,
     term_index,
     terms,
@@ -182,3 +183,27 @@ def test_sparse_vectors_refuse_malformed_input() -> None:
         SparseVector((1, 1), (1.0, 2.0))
     with pytest.raises(ValueError):
         SparseVector((2**32,), (1.0,))
+
+
+def marked(text: str, query: str) -> list[str]:
+    return [text[start:end] for start, end in highlights(text, set(terms(query)))]
+
+
+def test_highlights_mark_the_words_that_match_a_query_term_with_the_same_analysis() -> None:
+    text = "Searching the index: get_embedder() searches QdrantClient.close, not the Embedder."
+    # Stemmed and case-folded like keyword search: "search" marks Searching and searches.
+    assert marked(text, "search") == ["Searching", "searches"]
+    # An identifier's part marks the whole identifier; stop words mark nothing.
+    assert marked(text, "the embedder") == ["get_embedder", "Embedder"]
+    assert marked(text, "close") == ["QdrantClient.close"]
+    # As in keyword search, an identifier in the query also matches its parts.
+    assert marked(text, "get_embedder") == ["get_embedder", "Embedder"]
+    assert marked(text, "the of and") == []
+
+
+def test_highlights_are_ordered_character_offsets_into_the_text_as_given() -> None:
+    text = "ﬁle names: Ｆｉｌｅ and file."  # a ligature and full-width letters fold to "file"
+    spans = highlights(text, set(terms("files")))
+    assert [text[start:end] for start, end in spans] == ["ﬁle", "Ｆｉｌｅ", "file"]
+    assert spans == sorted(spans)
+    assert all(end <= start2 for (_, end), (start2, _) in zip(spans, spans[1:], strict=False))

@@ -75,7 +75,12 @@ def test_search_ranks_the_passage_that_means_the_query_first(api, indexed, query
     assert results[0]["collection_id"] == str(indexed.pk)
     assert [r["score"] for r in results] == sorted((r["score"] for r in results), reverse=True)
     assert set(results[0]) >= {"text", "path", "score", "document_id", "chunk_index", "collection_id"}
-    assert results[0]["scores"] == {"semantic": results[0]["score"], "keyword": None, "fused": None}
+    assert results[0]["scores"] == {
+        "semantic": results[0]["score"],
+        "keyword": None,
+        "fused": None,
+        "rerank": None,
+    }
     assert response.json()["mode"] == "semantic" and response.json()["fusion"] is None
 
 

@@ -19,6 +19,7 @@ from semantik.vectors import get_vector_store, open_vector_store, reset_vector_s
 from semantik.vectors.base import (
     ChunkPoint,
     CollectionNotFound,
+    PointFilter,
     SparseVector,
     VectorStore,
     VectorStoreError,
@@ -204,11 +205,103 @@ def test_search_filtered_by_documents_only_returns_their_chunks(store: VectorSto
     store.upsert(collection, chunks(wanted, 5) + chunks(other, 5, first_seed=100))
     query = chunks(other, 1, first_seed=100)[0].vector  # nearest point overall is in `other`
 
-    hits = store.search(collection, query, limit=10, document_ids=[wanted])
+    hits = store.search(collection, query, limit=10, where=PointFilter(document_ids=(wanted,)))
 
     assert len(hits) == 5
     assert {h.payload["document_id"] for h in hits} == {wanted}
-    assert store.search(collection, query, limit=10, document_ids=[]) == []
+    assert store.search(collection, query, limit=10, where=PointFilter(document_ids=())) == []
+
+
+def filed(document_id: str, path: str, mime_type: str, mtime: float, seed: int) -> ChunkPoint:
+    """One chunk of a file with the given payload, keyword term 1 included."""
+    (point,) = chunks(document_id, 1, first_seed=seed)
+    payload = {**point.payload, "path": path, "mime_type": mime_type, "mtime": mtime}
+    return ChunkPoint(point.id, point.vector, payload, sparse=terms({1: 1.0}))
+
+
+FILES = [
+    ("docs/guide/intro.md", "text/markdown", 100.0),
+    ("docs/guide/setup.md", "text/markdown", 200.0),
+    ("docs/api.html", "text/html", 300.0),
+    ("docs-old/intro.md", "text/markdown", 400.0),
+    ("src/main.py", "text/x-python", 500.0),
+    ("reports/q1.pdf", "application/pdf", 600.0),
+]
+
+
+@pytest.mark.parametrize(
+    ("where", "expected"),
+    [
+        (PointFilter(path_prefix="docs/"), {"docs/guide/intro.md", "docs/guide/setup.md", "docs/api.html"}),
+        (PointFilter(path_prefix="docs"), {p for p, _, _ in FILES if p.startswith("docs")}),
+        (PointFilter(path_prefix="Docs/"), set()),  # case-sensitive, like the file system
+        (PointFilter(paths=("src/main.py", "nowhere.txt")), {"src/main.py"}),
+        (PointFilter(paths=()), set()),
+        (PointFilter(path_substrings=("/intro", ".md")), {"docs/guide/intro.md", "docs-old/intro.md"}),
+        (
+            PointFilter(path_prefix="docs/", path_substrings=(".md",)),
+            {"docs/guide/intro.md", "docs/guide/setup.md"},
+        ),
+        (PointFilter(mime_types=("text/html", "application/pdf")), {"docs/api.html", "reports/q1.pdf"}),
+        (PointFilter(mime_prefixes=("text/x-",)), {"src/main.py"}),
+        (
+            PointFilter(mime_types=("application/pdf",), mime_prefixes=("text/h",)),
+            {"docs/api.html", "reports/q1.pdf"},
+        ),
+        (PointFilter(mime_types=()), set()),
+        (PointFilter(modified_from=200.0, modified_before=400.0), {"docs/guide/setup.md", "docs/api.html"}),
+        (PointFilter(modified_from=550.0), {"reports/q1.pdf"}),
+        (PointFilter(modified_before=200.0), {"docs/guide/intro.md"}),
+        (
+            PointFilter(path_prefix="docs", mime_types=("text/markdown",), modified_from=150.0),
+            {"docs/guide/setup.md", "docs-old/intro.md"},
+        ),
+    ],
+)
+def test_search_and_keyword_search_filter_by_path_type_and_date_inside_the_engine(
+    store: VectorStore, collection: str, where: PointFilter, expected: set[str]
+) -> None:
+    points = [filed(new_document(), *file, seed=i) for i, file in enumerate(FILES)]
+    store.upsert(collection, points)
+
+    # A limit of one per expected hit: the filter applies before ranking, not to the top few after.
+    limit = max(1, len(expected))
+    dense = store.search(collection, points[-1].vector, limit=limit, where=where)
+    sparse = store.keyword_search(collection, terms({1: 1.0}), limit=limit, where=where)
+
+    assert {h.payload["path"] for h in dense} == expected
+    assert {h.payload["path"] for h in sparse} == expected
+
+
+def test_retrieve_returns_the_payloads_of_the_ids_that_exist(store: VectorStore, collection: str) -> None:
+    points = chunks(new_document(), 5)
+    store.upsert(collection, points)
+    missing = point_id(COLLECTION_ID, new_document(), 0)
+
+    found = store.retrieve(collection, [points[3].id, missing, points[0].id])
+
+    assert found == {points[3].id: points[3].payload, points[0].id: points[0].payload}
+    assert store.retrieve(collection, []) == {}
+
+
+def test_edge_indexes_every_filtered_field_and_upgrades_an_old_path_index(tmp_path: Path) -> None:
+    from qdrant_edge import PayloadSchemaType, UpdateOperation
+
+    from semantik.vectors.base import INDEXED_FIELDS
+    from semantik.vectors.edge import _index_kind
+
+    store = EdgeVectorStore(tmp_path / "edge")
+    store.create_collection(NAME, DIM)
+    shard = store._shard(NAME)
+    assert {f: _index_kind(i) for f, i in shard.info().payload_schema.items()} == INDEXED_FIELDS
+    # A collection made before prefix matching had a plain keyword index on the path.
+    shard.update(UpdateOperation.delete_field_index("path"))
+    shard.update(UpdateOperation.create_field_index("path", PayloadSchemaType.Keyword))
+
+    store.create_collection(NAME, DIM)
+
+    assert _index_kind(shard.info().payload_schema["path"]) == "prefix"
+    store.close()
 
 
 def test_count_and_point_ids_per_document(store: VectorStore, collection: str) -> None:
@@ -257,7 +350,10 @@ def test_drop_collection_removes_it_and_is_idempotent(store: VectorStore, collec
     "operation",
     [
         pytest.param(lambda s: s.search("sk_missing_g1", vector(1), limit=3), id="search"),
-        pytest.param(lambda s: s.search("sk_missing_g1", vector(1), 3, document_ids=[]), id="search-none"),
+        pytest.param(
+            lambda s: s.search("sk_missing_g1", vector(1), 3, where=PointFilter(document_ids=())),
+            id="search-none",
+        ),
         pytest.param(lambda s: s.keyword_search("sk_missing_g1", terms({1: 1.0}), 3), id="keyword_search"),
         pytest.param(lambda s: s.keyword_search("sk_missing_g1", terms({}), 3), id="keyword_search-nothing"),
         pytest.param(lambda s: s.upsert("sk_missing_g1", chunks(new_document(), 2)), id="upsert"),
@@ -265,6 +361,8 @@ def test_drop_collection_removes_it_and_is_idempotent(store: VectorStore, collec
         pytest.param(lambda s: s.count("sk_missing_g1"), id="count"),
         pytest.param(lambda s: s.point_ids("sk_missing_g1"), id="point_ids"),
         pytest.param(lambda s: s.document_chunks("sk_missing_g1", new_document(), 0, 5), id="chunks"),
+        pytest.param(lambda s: s.retrieve("sk_missing_g1", [new_document()]), id="retrieve"),
+        pytest.param(lambda s: s.retrieve("sk_missing_g1", []), id="retrieve-nothing"),
     ],
 )
 def test_a_missing_collection_raises_collection_not_found(
@@ -350,10 +448,14 @@ def test_keyword_search_filtered_by_documents_only_returns_their_chunks(
     store.upsert(collection, with_terms(chunks(wanted, 3), {1: 1.0}, {1: 1.0}, {2: 1.0}))
     store.upsert(collection, with_terms(chunks(other, 2, first_seed=100), {1: 5.0}, {1: 5.0}))
 
-    hits = store.keyword_search(collection, terms({1: 1.0}), limit=10, document_ids=[wanted])
+    hits = store.keyword_search(
+        collection, terms({1: 1.0}), limit=10, where=PointFilter(document_ids=(wanted,))
+    )
 
     assert {h.id for h in hits} == ids_of(chunks(wanted, 2))
-    assert store.keyword_search(collection, terms({1: 1.0}), limit=10, document_ids=[]) == []
+    assert (
+        store.keyword_search(collection, terms({1: 1.0}), limit=10, where=PointFilter(document_ids=())) == []
+    )
 
 
 def test_keyword_search_with_no_terms_finds_nothing(store: VectorStore, collection: str) -> None:

@@ -12,6 +12,14 @@ from semantik.collections.models import Collection
 from semantik.collections.selectors import collection_vector_count
 from semantik.documents.chunking import SPECIAL_TOKENS, chunking_errors
 from semantik.inference.base import ModelNotFound
+from semantik.inference.runtime import available_rerankers
+
+
+def validate_default_reranker(name: str) -> None:
+    """A reranker of the model repository, or "" for none."""
+    if name and name not in (known := available_rerankers()):
+        listing = ", ".join(sorted(known)) or "none is exported"
+        raise serializers.ValidationError(f"Unknown reranker {name!r}; available: {listing}.")
 
 
 class CollectionCreateSerializer(serializers.Serializer):
@@ -25,6 +33,10 @@ class CollectionCreateSerializer(serializers.Serializer):
     precision = serializers.ChoiceField(choices=Collection.Precision.choices, required=False)
     chunk_size = serializers.IntegerField(required=False, min_value=16)
     chunk_overlap = serializers.IntegerField(required=False, min_value=0)
+    # The reranker searches use unless they say otherwise; "" for none.
+    default_reranker = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=128, validators=[validate_default_reranker]
+    )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         try:
@@ -51,6 +63,9 @@ class CollectionUpdateSerializer(serializers.Serializer):
     description = serializers.CharField(required=False, allow_blank=True)
     # Minutes between periodic syncs of every source; null turns the sync off.
     sync_interval_minutes = serializers.IntegerField(required=False, allow_null=True, min_value=5)
+    default_reranker = serializers.CharField(
+        required=False, allow_blank=True, max_length=128, validators=[validate_default_reranker]
+    )
 
 
 class CollectionSerializer(serializers.ModelSerializer):
@@ -81,6 +96,7 @@ class CollectionSerializer(serializers.ModelSerializer):
             "created_at",
             "updated_at",
             "sync_interval_minutes",
+            "default_reranker",
         ]
         read_only_fields = fields
 

@@ -27,6 +27,7 @@ def collection_create(
     chunk_overlap: int,
     chunking_strategy: str = Collection.Chunking.RECURSIVE,
     description: str = "",
+    default_reranker: str = "",
 ) -> Collection:
     try:
         with transaction.atomic():
@@ -42,6 +43,7 @@ def collection_create(
                 chunking_strategy=chunking_strategy,
                 chunk_size=chunk_size,
                 chunk_overlap=chunk_overlap,
+                default_reranker=default_reranker,
             )
             collection.vector_collection = collection_name(collection.id)
             collection.save()
@@ -63,17 +65,29 @@ def collection_update(
     name: str | None = None,
     description: str | None = None,
     sync_interval_minutes: int | None = _UNSET,
+    default_reranker: str | None = None,
 ) -> Collection:
-    """Rename, describe or schedule a collection; what shapes its vectors changes by a reindex only."""
+    """Rename, describe, schedule or choose the default reranker of a collection; what shapes its
+    vectors changes by a reindex only."""
     if name is not None:
         collection.name = name
     if description is not None:
         collection.description = description
     if sync_interval_minutes is not _UNSET:
         collection.sync_interval_minutes = sync_interval_minutes
+    if default_reranker is not None:
+        collection.default_reranker = default_reranker
     try:
         with transaction.atomic():
-            collection.save(update_fields=["name", "description", "sync_interval_minutes", "updated_at"])
+            collection.save(
+                update_fields=[
+                    "name",
+                    "description",
+                    "sync_interval_minutes",
+                    "default_reranker",
+                    "updated_at",
+                ]
+            )
     except IntegrityError as exc:
         raise ValidationError({"name": [f"You already have a collection named {name!r}."]}) from exc
     return collection

@@ -38,6 +38,7 @@ class CollectionListView(APIView):
             chunking_strategy=data["chunking_strategy"],
             chunk_size=data["chunk_size"],
             chunk_overlap=data["chunk_overlap"],
+            default_reranker=data["default_reranker"],
         )
         created = collection_get_for_user(user, collection.pk)
         return Response(CollectionDetailSerializer(created).data, status=status.HTTP_201_CREATED)

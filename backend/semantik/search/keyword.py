@@ -18,6 +18,7 @@ import threading
 import unicodedata
 import zlib
 from collections import Counter
+from collections.abc import Set
 from itertools import chain
 
 import Stemmer
@@ -104,6 +105,22 @@ def query_vector(text: str) -> SparseVector:
     """A query's keyword vector: each distinct term once, with weight 1."""
     indices = sorted({index for word in _words(text) for index in _word_indices(word)})
     return SparseVector(tuple(indices), (1.0,) * len(indices))
+
+
+def highlights(text: str, query_terms: Set[str]) -> list[tuple[int, int]]:
+    """Where `text` holds the query's terms: [start, end) character offsets of each matching word.
+
+    A word matches when its analysis shares a term with the query's (`terms(query)`), so a query
+    for "searching" marks "searches", and one for "embedder" marks the whole "get_embedder".
+    Offsets index the text as given (Unicode code points), in order, never overlapping.
+    """
+    if not query_terms:
+        return []
+    return [
+        match.span()
+        for match in _WORD.finditer(text)
+        if not query_terms.isdisjoint(_word_terms(unicodedata.normalize("NFKC", match.group())))
+    ]
 
 
 def _words(text: str) -> list[str]:

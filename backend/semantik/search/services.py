@@ -1,45 +1,80 @@
-"""Search over one or more collections: semantic (dense), keyword (BM25 sparse) or hybrid (both, fused)."""
+"""Search over one or more collections: semantic (dense), keyword (BM25 sparse) or hybrid (both, fused).
+
+Each collection is searched on its own, with its own model, filtered inside Qdrant; the per
+collection lists are merged by rank (RRF), never by raw scores from different models. A collection
+that cannot be searched is reported beside the results of the others. The top candidates may then
+be reranked by a cross-encoder, and the page asked for is dressed for people: highlights, title,
+page or heading path, neighbouring text and a link to the place in the document.
+"""
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Literal, TypedDict
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal, TypedDict
 from uuid import UUID
 
+import numpy as np
 from django.contrib.auth.models import User
 
 from semantik.api import ServiceUnavailable
-from semantik.catalog.selectors import collection_model
 from semantik.collections.models import Collection
 from semantik.collections.selectors import collections_get_many_for_user
-from semantik.inference.base import InferenceUnavailable
-from semantik.inference.runtime import get_embedder
+from semantik.documents.models import Document
+from semantik.inference.base import InferenceError, InferenceUnavailable, ModelNotFound
 from semantik.search import fusion as fusers
-from semantik.search.keyword import query_vector
+from semantik.search.embedding import collection_model, embed_query
+from semantik.search.filters import CompiledFilters, SearchFilters, compile_filters
+from semantik.search.keyword import highlights, query_vector, terms
+from semantik.search.reranking import RerankerUse, rerank_scores, reranker_for
 from semantik.vectors import get_vector_store
-from semantik.vectors.base import SparseVector, VectorHit, VectorStore, VectorStoreUnavailable
+from semantik.vectors.base import (
+    CollectionNotFound,
+    SparseVector,
+    VectorHit,
+    VectorStore,
+    VectorStoreError,
+    VectorStoreUnavailable,
+)
+from semantik.vectors.naming import point_id
+
+log = logging.getLogger(__name__)
 
 Mode = Literal["semantic", "keyword", "hybrid"]
 Fusion = Literal["rrf", "dbsf"]
 MODES: tuple[Mode, ...] = ("semantic", "keyword", "hybrid")
 FUSIONS: tuple[Fusion, ...] = ("rrf", "dbsf")
 
-# In hybrid mode each retriever brings this many times `k` candidates, so a chunk ranked a little
-# below the top k by one retriever can still rise to the top with the other's support.
+# In hybrid mode each retriever brings this many times the wanted candidates, so a chunk ranked a
+# little below them by one retriever can still rise with the other's support.
 HYBRID_CANDIDATES = 4
+# Reranking looks at this many times `limit` candidates unless told otherwise, and never more
+# than the cap: a cross-encoder reads every (query, passage) pair, so its cost grows with each.
+RERANK_CANDIDATES_PER_RESULT = 4
+MAX_RERANK_CANDIDATES = 200
+# How deep a page may go (offset + limit): each collection brings that many candidates.
+MAX_WINDOW = 1000
+MAX_CONTEXT = 3
 
 
 class Scores(TypedDict):
     semantic: float | None  # cosine similarity, if the semantic retriever found the chunk
     keyword: float | None  # BM25, if the keyword retriever found it
-    fused: float | None  # the fusion's score, in hybrid mode only
+    fused: float | None  # the hybrid fusion's score, in hybrid mode only
+    rerank: float | None  # the cross-encoder's score, if it reranked the chunk
+
+
+class Context(TypedDict):
+    before: str  # the text of up to `context` chunks before this one, without their overlap with it
+    after: str
 
 
 class SearchResult(TypedDict):
     text: str
+    highlights: list[tuple[int, int]]
     path: str
+    title: str | None
     score: float
     scores: Scores
     document_id: str
@@ -47,154 +82,375 @@ class SearchResult(TypedDict):
     start: int
     end: int
     page: int | None
-    # Titles of the headings the chunk sits under, outermost first; empty for unstructured text.
-    heading_path: list[str]
+    heading_path: list[str] | None
     collection_id: str
+    preview_url: str
+    context: Context | None
+
+
+class CollectionError(TypedDict):
+    collection_id: str
+    message: str
 
 
 class SearchOutcome(TypedDict):
     mode: Mode  # what ran: a hybrid search whose query has no keyword terms runs as semantic
     fusion: Fusion | None
+    merge: Literal["rrf"] | None  # how several collections' lists became one; None for one collection
+    reranker: RerankerUse | None
+    offset: int
+    limit: int
     results: list[SearchResult]
+    errors: list[CollectionError]  # the collections that could not be searched, and why
 
 
 @dataclass(frozen=True)
-class _Found:
+class SearchRequest:
+    """One search, as the API or the evaluation asks for it.
+
+    `rerank`: True reranks (with `reranker`, else the first collection's default), False never,
+    None when a reranker is named or a collection has a default. `context`: neighbouring chunks
+    on each side to return with every result.
+    """
+
+    query: str
+    limit: int = 10
+    offset: int = 0
+    mode: Mode = "semantic"
+    fusion: Fusion = "rrf"
+    weights: Mapping[str, float] | None = None
+    score_threshold: float | None = None
+    filters: SearchFilters | None = None
+    rerank: bool | None = None
+    reranker: str | None = None
+    rerank_candidates: int | None = None
+    context: int = 0
+
+
+@dataclass
+class _Candidate:
     collection_id: str
     hit: VectorHit
+    semantic: float | None = None
+    keyword: float | None = None
+    fused: float | None = None
+    rerank: float | None = None
+    score: float = 0.0  # what orders it now
 
     @property
     def key(self) -> tuple[str, str]:
         return self.collection_id, self.hit.id
 
+    @property
+    def text(self) -> str:
+        return str(self.hit.payload.get("text", ""))
 
-def search(
-    *,
-    user: User,
-    query: str,
-    collection_ids: Sequence[UUID],
-    k: int,
-    mode: Mode = "semantic",
-    fusion: Fusion = "rrf",
-    weights: dict[str, float] | None = None,
-    score_threshold: float | None = None,
-) -> SearchOutcome:
-    """The best `k` chunks for `query` across the user's collections, best first.
 
-    `score_threshold` drops semantic hits whose cosine is below it, before any fusion; it never
-    applies to keyword or fused scores. `weights` ({"semantic", "keyword"}, default 1 each) weight
-    the retrievers in hybrid mode.
+@dataclass
+class _Plan:
+    """What every collection's search shares: the analysed query, depth, filters and query vectors."""
+
+    request: SearchRequest
+    mode: Mode
+    keywords: SparseVector | None
+    depth: int
+    filters: CompiledFilters
+    store: VectorStore
+    vectors: dict[str, np.ndarray | Exception] = field(default_factory=dict)
+
+    def vector_for(self, collection: Collection) -> np.ndarray:
+        """The query's vector in the collection's model: embedded once per model per search."""
+        model = collection_model(collection)
+        found = self.vectors.get(model.name)
+        if found is None:
+            try:
+                found = embed_query(model, self.request.query)
+            except InferenceError as exc:
+                found = exc
+            self.vectors[model.name] = found
+        if isinstance(found, Exception):
+            raise found
+        return found
+
+
+def search(*, user: User, collection_ids: Sequence[UUID], request: SearchRequest) -> SearchOutcome:
+    """The page `request` asks for, over the user's collections (404 for any they cannot see)."""
+    return search_collections(collections_get_many_for_user(user, collection_ids), request)
+
+
+def search_collections(collections: Sequence[Collection], request: SearchRequest) -> SearchOutcome:
+    """The best chunks for the request across `collections`, best first, one page of them.
+
+    Raises ServiceUnavailable (503) when not one collection could be searched, with each reason.
     """
-    collections = collections_get_many_for_user(user, collection_ids)
-    keywords = query_vector(query) if mode != "semantic" else None
+    reranker = reranker_for(collections, request.rerank, request.reranker)
+    keywords = query_vector(request.query) if request.mode != "semantic" else None
+    mode = request.mode
     if mode == "hybrid" and not keywords:
         mode = "semantic"  # only stop words or punctuation: the keyword retriever cannot run
-    limit = k * HYBRID_CANDIDATES if mode == "hybrid" else k
-    store = get_vector_store()
-    try:
-        semantic = [] if mode == "keyword" else _semantic(store, collections, query, limit, score_threshold)
-        keyword = (
-            [] if keywords is None or mode == "semantic" else _keyword(store, collections, keywords, limit)
-        )
-    except InferenceUnavailable as exc:
-        raise ServiceUnavailable(f"The embedding service is unavailable: {exc}") from exc
-    except VectorStoreUnavailable as exc:
-        raise ServiceUnavailable(f"Qdrant is unavailable: {exc}") from exc
+    window = request.offset + request.limit
+    candidates = min(
+        request.rerank_candidates or RERANK_CANDIDATES_PER_RESULT * request.limit, MAX_RERANK_CANDIDATES
+    )
+    plan = _Plan(
+        request=request,
+        mode=mode,
+        keywords=keywords,
+        depth=max(window, candidates) if reranker else window,
+        filters=compile_filters(request.filters),
+        store=get_vector_store(),
+    )
 
-    if mode == "semantic":
-        return {
-            "mode": mode,
-            "fusion": None,
-            "results": [_result(f, semantic=f.hit.score) for f in semantic[:k]],
-        }
-    if mode == "keyword":
-        return {
-            "mode": mode,
-            "fusion": None,
-            "results": [_result(f, keyword=f.hit.score) for f in keyword[:k]],
-        }
-    return {"mode": mode, "fusion": fusion, "results": _fuse(semantic, keyword, fusion, weights or {}, k)}
-
-
-def _semantic(
-    store: VectorStore, collections: list[Collection], query: str, limit: int, threshold: float | None
-) -> list[_Found]:
-    by_model: dict[str, list[Collection]] = defaultdict(list)
+    lists: list[list[_Candidate]] = []
+    errors: list[CollectionError] = []
     for collection in collections:
-        by_model[collection_model(collection).name].append(collection)
-    found: list[_Found] = []
-    for model_name, group in by_model.items():
-        # One query embedding per model, however many collections share it.
-        vector = get_embedder(model_name).embed_queries([query])[0]
-        for collection in group:
-            hits = store.search(collection.vector_collection, vector, limit=limit)
-            found += [_Found(str(collection.pk), hit) for hit in hits]
-    if threshold is not None:
-        found = [f for f in found if f.hit.score >= threshold]
-    return _best(found, limit)
+        try:
+            lists.append(_search_one(plan, collection))
+        except (CollectionNotFound, InferenceError, VectorStoreError) as exc:
+            errors.append({"collection_id": str(collection.pk), "message": _reason(collection, exc)})
+    if not lists:
+        reasons = "; ".join(f"{e['collection_id']}: {e['message']}" for e in errors)
+        raise ServiceUnavailable(f"No collection could be searched. {reasons}", details={"errors": errors})
+
+    ranked = _merge(lists)
+    used: RerankerUse | None = None
+    if reranker:
+        ranked, used = _rerank(request.query, ranked, reranker, candidates)
+    page = ranked[request.offset : window]
+    return {
+        "mode": mode,
+        "fusion": request.fusion if mode == "hybrid" else None,
+        "merge": "rrf" if len(collections) > 1 else None,
+        "reranker": used,
+        "offset": request.offset,
+        "limit": request.limit,
+        "results": _present(page, {str(c.pk): c for c in collections}, plan),
+        "errors": errors,
+    }
 
 
-def _keyword(
-    store: VectorStore, collections: list[Collection], keywords: SparseVector, limit: int
-) -> list[_Found]:
-    # No model involved: the same query vector serves collections of any embedding model.
-    found = [
-        _Found(str(collection.pk), hit)
-        for collection in collections
-        for hit in store.keyword_search(collection.vector_collection, keywords, limit=limit)
-    ]
-    return _best(found, limit)
+def _search_one(plan: _Plan, collection: Collection) -> list[_Candidate]:
+    """One collection's candidates, best first, at most `plan.depth` of them."""
+    name, cid = collection.vector_collection, str(collection.pk)
+    where, check = plan.filters.where, plan.filters.check
+    want = plan.depth * HYBRID_CANDIDATES if plan.mode == "hybrid" else plan.depth
+    dense: list[VectorHit] = []
+    sparse: list[VectorHit] = []
+    if plan.mode != "keyword":
+        vector = plan.vector_for(collection)
+        dense = _fetch(
+            lambda n: plan.store.search(name, vector, n, where), want, check, plan.request.score_threshold
+        )
+    if plan.mode != "semantic":
+        keywords = plan.keywords
+        assert keywords is not None
+        sparse = _fetch(lambda n: plan.store.keyword_search(name, keywords, n, where), want, check)
+    if plan.mode == "semantic":
+        return [_Candidate(cid, hit, semantic=hit.score, score=hit.score) for hit in dense]
+    if plan.mode == "keyword":
+        return [_Candidate(cid, hit, keyword=hit.score, score=hit.score) for hit in sparse]
+    return _fuse(cid, dense, sparse, plan.request.fusion, plan.request.weights or {})[: plan.depth]
 
 
-def _best(found: list[_Found], limit: int) -> list[_Found]:
-    return sorted(found, key=lambda f: f.hit.score, reverse=True)[:limit]
+def _fetch(
+    run: Callable[[int], list[VectorHit]],
+    want: int,
+    check: Callable[[dict[str, Any]], bool] | None,
+    threshold: float | None = None,
+) -> list[VectorHit]:
+    """The best `want` hits that pass `check` and the threshold, or all there are.
+
+    Qdrant applied every condition it can express; `check` is the rest (a glob it cannot say).
+    When it rejects hits, ask for more, until enough pass or the collection has no more: a
+    filter never shortens a page while matching chunks remain.
+    """
+    asked = want
+    while True:
+        # Equal scores in a stable order (by point id), so pages of one search never disagree.
+        hits = sorted(run(asked), key=lambda hit: (-hit.score, hit.id))
+        exhausted = len(hits) < asked
+        if threshold is not None:
+            above = [hit for hit in hits if hit.score >= threshold]
+            exhausted = exhausted or len(above) < len(hits)  # best first: the rest are below too
+            hits = above
+        if check is not None:
+            hits = [hit for hit in hits if check(hit.payload)]
+        if len(hits) >= want or exhausted:
+            return hits[:want]
+        asked *= 4
 
 
 def _fuse(
-    semantic: list[_Found], keyword: list[_Found], fusion: Fusion, weights: dict[str, float], k: int
-) -> list[SearchResult]:
-    lists = (semantic, keyword)
+    collection_id: str,
+    dense: list[VectorHit],
+    sparse: list[VectorHit],
+    fusion: Fusion,
+    weights: Mapping[str, float],
+) -> list[_Candidate]:
     weighting = [weights.get("semantic", 1.0), weights.get("keyword", 1.0)]
+    lists = (dense, sparse)
     if fusion == "rrf":
-        fused = fusers.rrf([[f.key for f in found] for found in lists], weighting)
+        fused = fusers.rrf([[hit.id for hit in hits] for hits in lists], weighting)
     else:
-        fused = fusers.dbsf([[(f.key, f.hit.score) for f in found] for found in lists], weighting)
-    by_semantic = {f.key: f for f in semantic}
-    by_keyword = {f.key: f for f in keyword}
-    ranked = sorted(fused, key=lambda key: fused[key], reverse=True)[:k]
-    results = []
-    for key in ranked:
-        dense, sparse = by_semantic.get(key), by_keyword.get(key)
-        found = dense or sparse
-        assert found is not None  # every fused key came from one of the lists
-        results.append(
-            _result(
-                found,
-                semantic=dense.hit.score if dense else None,
-                keyword=sparse.hit.score if sparse else None,
-                fused=fused[key],
+        fused = fusers.dbsf([[(hit.id, hit.score) for hit in hits] for hits in lists], weighting)
+    by_dense = {hit.id: hit for hit in dense}
+    by_sparse = {hit.id: hit for hit in sparse}
+    ranked = sorted(fused, key=lambda point: fused[point], reverse=True)
+    found = []
+    for point in ranked:
+        semantic, keyword = by_dense.get(point), by_sparse.get(point)
+        hit = semantic or keyword
+        assert hit is not None  # every fused id came from one of the lists
+        found.append(
+            _Candidate(
+                collection_id,
+                hit,
+                semantic=semantic.score if semantic else None,
+                keyword=keyword.score if keyword else None,
+                fused=fused[point],
+                score=fused[point],
             )
+        )
+    return found
+
+
+def _merge(lists: list[list[_Candidate]]) -> list[_Candidate]:
+    """One list from each collection's: by RRF over their ranks (scores from different models or
+    corpora do not compare). Ties (the same rank in two collections) keep the request's order."""
+    if len(lists) == 1:
+        return lists[0]
+    fused = fusers.rrf([[c.key for c in found] for found in lists], [1.0] * len(lists))
+    merged = []
+    for position, found in enumerate(lists):
+        for rank, candidate in enumerate(found):
+            candidate.score = fused[candidate.key]
+            merged.append((rank, position, candidate))
+    merged.sort(key=lambda entry: (-entry[2].score, entry[0], entry[1]))
+    return [candidate for _, _, candidate in merged]
+
+
+def _rerank(
+    query: str, ranked: list[_Candidate], name: str, candidates: int
+) -> tuple[list[_Candidate], RerankerUse]:
+    """The top `candidates` reordered by the cross-encoder, the rest after them as they were."""
+    head, tail = ranked[:candidates], ranked[candidates:]
+    scores, used = rerank_scores(name, query, [c.text for c in head])
+    if scores is None:
+        return ranked, used
+    for candidate, score in zip(head, scores, strict=True):
+        candidate.rerank = candidate.score = score
+    order = sorted(range(len(head)), key=lambda i: (-scores[i], i))
+    return [head[i] for i in order] + tail, used
+
+
+def _reason(collection: Collection, exc: Exception) -> str:
+    if isinstance(exc, CollectionNotFound):
+        return f"Its vectors are missing from Qdrant (vector collection {exc.name!r}); index it again."
+    if isinstance(exc, ModelNotFound):
+        return f"Its embedding model {collection.embedding_model!r} is not served: {exc}"
+    if isinstance(exc, InferenceUnavailable):
+        return f"The embedding service is unavailable: {exc}"
+    if isinstance(exc, InferenceError):
+        return f"Embedding the query failed: {exc}"
+    if isinstance(exc, VectorStoreUnavailable):
+        return f"Qdrant is unavailable: {exc}"
+    return f"Qdrant failed: {exc}"
+
+
+def _present(page: list[_Candidate], collections: dict[str, Collection], plan: _Plan) -> list[SearchResult]:
+    query_terms = frozenset(terms(plan.request.query))
+    document_ids = {str(c.hit.payload["document_id"]) for c in page}
+    # One query for every hit's title.
+    titles = {
+        str(pk): title
+        for pk, title in Document.objects.filter(pk__in=document_ids).values_list("pk", "title")
+    }
+    contexts = _contexts(page, collections, plan) if plan.request.context else {}
+    results: list[SearchResult] = []
+    for candidate in page:
+        payload = candidate.hit.payload
+        document_id, index = str(payload["document_id"]), int(payload["chunk_index"])
+        results.append(
+            {
+                "text": candidate.text,
+                "highlights": highlights(candidate.text, query_terms),
+                "path": payload["path"],
+                "title": titles.get(document_id) or None,
+                "score": candidate.score,
+                "scores": {
+                    "semantic": candidate.semantic,
+                    "keyword": candidate.keyword,
+                    "fused": candidate.fused,
+                    "rerank": candidate.rerank,
+                },
+                "document_id": document_id,
+                "chunk_index": index,
+                "start": payload["start"],
+                "end": payload["end"],
+                "page": payload.get("page"),
+                "heading_path": payload.get("heading_path"),
+                "collection_id": candidate.collection_id,
+                "preview_url": f"/documents/{document_id}?chunk={index}",
+                "context": contexts.get(candidate.key) if plan.request.context else None,
+            }
         )
     return results
 
 
-def _result(
-    found: _Found, semantic: float | None = None, keyword: float | None = None, fused: float | None = None
-) -> SearchResult:
-    payload = found.hit.payload
-    scores: Scores = {"semantic": semantic, "keyword": keyword, "fused": fused}
-    score = next(s for s in (fused, keyword, semantic) if s is not None)
-    return {
-        "text": payload["text"],
-        "path": payload["path"],
-        "score": score,
-        "scores": scores,
-        "document_id": payload["document_id"],
-        "chunk_index": payload["chunk_index"],
-        "start": payload["start"],
-        "end": payload["end"],
-        "page": payload.get("page"),
-        # Absent from points indexed before headings were kept.
-        "heading_path": payload.get("heading_path") or [],
-        "collection_id": found.collection_id,
-    }
+def _contexts(
+    page: list[_Candidate], collections: dict[str, Collection], plan: _Plan
+) -> dict[tuple[str, str], Context]:
+    """Each hit's neighbouring text, the neighbours read by point id in one call per collection."""
+    reach = plan.request.context
+    wanted: dict[str, list[str]] = {}
+    for candidate in page:
+        payload = candidate.hit.payload
+        index = int(payload["chunk_index"])
+        for neighbour in range(max(0, index - reach), index + reach + 1):
+            if neighbour != index:
+                wanted.setdefault(candidate.collection_id, []).append(
+                    point_id(candidate.collection_id, str(payload["document_id"]), neighbour)
+                )
+    payloads: dict[str, dict[str, Any]] = {}
+    for collection_id, ids in wanted.items():
+        try:
+            payloads.update(plan.store.retrieve(collections[collection_id].vector_collection, ids))
+        except VectorStoreError:
+            log.warning("Context of collection %s unavailable", collection_id, exc_info=True)
+    by_place = {(str(p["document_id"]), int(p["chunk_index"])): p for p in payloads.values()}
+    contexts: dict[tuple[str, str], Context] = {}
+    for candidate in page:
+        payload = candidate.hit.payload
+        document_id, index = str(payload["document_id"]), int(payload["chunk_index"])
+        before = [
+            by_place[(document_id, i)] for i in range(index - reach, index) if (document_id, i) in by_place
+        ]
+        after = [
+            by_place[(document_id, i)]
+            for i in range(index + 1, index + reach + 1)
+            if (document_id, i) in by_place
+        ]
+        start, end = int(payload["start"]), int(payload["end"])
+        contexts[candidate.key] = {
+            "before": _stitch(before, None, start),
+            "after": _stitch(after, end, None),
+        }
+    return contexts
+
+
+def _stitch(chunks: list[dict[str, Any]], low: int | None, high: int | None) -> str:
+    """The document text the chunks cover between `low` and `high` (character offsets), each
+    character once although neighbouring chunks overlap."""
+    pieces: list[str] = []
+    cursor = low
+    for chunk in chunks:
+        text, start = str(chunk["text"]), int(chunk["start"])
+        if len(text) != int(chunk["end"]) - start:  # not a slice of the document: take it whole
+            pieces.append(text)
+            continue
+        begin = start if cursor is None else max(start, cursor)
+        stop = start + len(text) if high is None else min(start + len(text), high)
+        if stop > begin:
+            pieces.append(text[begin - start : stop - start])
+            cursor = stop
+    return "".join(pieces)

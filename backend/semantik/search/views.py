@@ -1,4 +1,4 @@
-"""POST /api/v2/search."""
+"""POST /api/v2/search and POST /api/v2/search/evaluate."""
 
 from __future__ import annotations
 
@@ -7,7 +7,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from semantik.api import current_user
-from semantik.search.serializers import SearchRequestSerializer
+from semantik.collections.selectors import collections_get_many_for_user
+from semantik.search.evaluation import evaluate
+from semantik.search.serializers import EvaluationRequestSerializer, SearchRequestSerializer
 from semantik.search.services import search
 
 
@@ -17,15 +19,24 @@ class SearchView(APIView):
     def post(self, request: Request) -> Response:
         body = SearchRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        data = body.validated_data
         outcome = search(
             user=current_user(request),
-            query=data["query"],
-            collection_ids=data["collections"],
-            k=data["k"],
-            mode=data["mode"],
-            fusion=data["fusion"],
-            weights=data.get("weights"),
-            score_threshold=data.get("score_threshold"),
+            collection_ids=body.validated_data["collections"],
+            request=body.search_request(),
         )
-        return Response({"query": data["query"], **outcome})
+        return Response({"query": body.validated_data["query"], **outcome})
+
+
+class EvaluationView(APIView):
+    def post(self, request: Request) -> Response:
+        body = EvaluationRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        report = evaluate(
+            collections_get_many_for_user(current_user(request), data["collections"]),
+            data["queries"],
+            modes=data["modes"],
+            rerank=data["rerank"],
+            k=data["k"],
+        )
+        return Response(report)

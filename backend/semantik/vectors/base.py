@@ -13,8 +13,16 @@ import numpy as np
 DENSE_VECTOR = "dense"
 SPARSE_VECTOR = "sparse"
 
-# Payload fields that filters use, so they get keyword indexes where the engine has them.
-INDEXED_FIELDS = ("document_id", "source_id", "path")
+# Payload fields that filters use, and the index each gets where the engine has them: "keyword"
+# (exact values), "prefix" (a keyword index that also serves prefix and substring matches) or
+# "float" (ranges).
+INDEXED_FIELDS: dict[str, str] = {
+    "document_id": "keyword",
+    "source_id": "keyword",
+    "path": "prefix",
+    "mime_type": "keyword",
+    "mtime": "float",
+}
 
 _T = TypeVar("_T")
 
@@ -52,6 +60,36 @@ class SparseVector:
 
     def __bool__(self) -> bool:
         return bool(self.indices)
+
+
+@dataclass(frozen=True)
+class PointFilter:
+    """Which points a search may return: every condition given must hold; None leaves it out.
+
+    Paths are the payload's relative `path`, compared byte-wise and case-sensitively. An empty
+    tuple (no document ids, no paths, no mime types) matches nothing. `mime_types` and
+    `mime_prefixes` together form one condition: the point's type is one of the first or starts
+    with one of the second. The modification time (`mtime`, seconds since the epoch) must lie in
+    [modified_from, modified_before).
+    """
+
+    document_ids: tuple[str, ...] | None = None
+    paths: tuple[str, ...] | None = None
+    path_prefix: str | None = None
+    path_substrings: tuple[str, ...] = ()
+    mime_types: tuple[str, ...] | None = None
+    mime_prefixes: tuple[str, ...] = ()
+    modified_from: float | None = None
+    modified_before: float | None = None
+
+    @property
+    def matches_nothing(self) -> bool:
+        no_type = self.mime_types == () and not self.mime_prefixes
+        return self.document_ids == () or self.paths == () or no_type
+
+    @property
+    def has_mime_condition(self) -> bool:
+        return self.mime_types is not None or bool(self.mime_prefixes)
 
 
 @dataclass(frozen=True)
@@ -116,11 +154,11 @@ class VectorStore(Protocol):
         name: str,
         vector: Sequence[float] | np.ndarray,
         limit: int,
-        document_ids: Sequence[str] | None = None,
+        where: PointFilter | None = None,
     ) -> list[VectorHit]:
         """The `limit` nearest points, best first, scored by cosine similarity.
 
-        `document_ids` restricts the search to those documents (an empty list finds nothing).
+        `where` restricts the search inside the engine (payload indexes), before ranking.
         """
         ...
 
@@ -129,14 +167,18 @@ class VectorStore(Protocol):
         name: str,
         vector: SparseVector,
         limit: int,
-        document_ids: Sequence[str] | None = None,
+        where: PointFilter | None = None,
     ) -> list[VectorHit]:
         """The `limit` best points by sparse dot product with `vector`, best first.
 
         Each stored weight is multiplied by the term's IDF over the collection (the sparse vector's
         IDF modifier), so with BM25 document weights and query weights of 1 the score is BM25.
-        An empty `vector` finds nothing; `document_ids` restricts as in `search`.
+        An empty `vector` finds nothing; `where` restricts as in `search`.
         """
+        ...
+
+    def retrieve(self, name: str, point_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """The payloads of those of `point_ids` that exist, by id, in one call."""
         ...
 
     def count(self, name: str, document_id: str | None = None) -> int:

@@ -23,7 +23,10 @@ from qdrant_edge import (
     EdgeVectorParams,
     FieldCondition,
     Filter,
+    KeywordIndexParams,
     MatchAny,
+    MatchPrefix,
+    MatchSubstring,
     MatchValue,
     Modifier,
     PayloadSchemaType,
@@ -42,6 +45,7 @@ from semantik.vectors.base import (
     SPARSE_VECTOR,
     ChunkPoint,
     CollectionNotFound,
+    PointFilter,
     SparseVector,
     VectorHit,
     VectorStoreError,
@@ -104,9 +108,13 @@ class EdgeVectorStore:
                 self._shards[name] = shard
             with self._edge_errors(name):
                 indexed = shard.info().payload_schema
-                for field in INDEXED_FIELDS:
-                    if field not in indexed:
-                        shard.update(UpdateOperation.create_field_index(field, PayloadSchemaType.Keyword))
+                for field, kind in INDEXED_FIELDS.items():
+                    existing = indexed.get(field)
+                    if existing is not None and _index_kind(existing) == kind:
+                        continue
+                    if existing is not None:  # an older kind of index (keyword before prefix)
+                        shard.update(UpdateOperation.delete_field_index(field))
+                    shard.update(UpdateOperation.create_field_index(field, _INDEX_SCHEMAS[kind]()))
                 shard.flush()
 
     def collection_exists(self, name: str) -> bool:
@@ -149,23 +157,29 @@ class EdgeVectorStore:
         name: str,
         vector: Sequence[float] | np.ndarray,
         limit: int,
-        document_ids: Sequence[str] | None = None,
+        where: PointFilter | None = None,
     ) -> list[VectorHit]:
-        return self._query(
-            name, Query.Nearest(as_float_list(vector), using=DENSE_VECTOR), limit, document_ids
-        )
+        return self._query(name, Query.Nearest(as_float_list(vector), using=DENSE_VECTOR), limit, where)
 
     def keyword_search(
         self,
         name: str,
         vector: SparseVector,
         limit: int,
-        document_ids: Sequence[str] | None = None,
+        where: PointFilter | None = None,
     ) -> list[VectorHit]:
         query = Query.Nearest(
             EdgeSparseVector(list(vector.indices), list(vector.values)), using=SPARSE_VECTOR
         )
-        return self._query(name, query, limit, document_ids, nothing_to_find=not vector)
+        return self._query(name, query, limit, where, nothing_to_find=not vector)
+
+    def retrieve(self, name: str, point_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        shard = self._shard(name)
+        if not point_ids:
+            return {}
+        with self._edge_errors(name):
+            records = shard.retrieve(list(point_ids), True, False)
+        return {str(record.id): dict(record.payload or {}) for record in records}
 
     def count(self, name: str, document_id: str | None = None) -> int:
         shard = self._shard(name)
@@ -308,18 +322,18 @@ class EdgeVectorStore:
         name: str,
         query: Query,
         limit: int,
-        document_ids: Sequence[str] | None,
+        where: PointFilter | None,
         nothing_to_find: bool = False,
     ) -> list[VectorHit]:
         if limit < 1:
             raise ValueError(f"limit must be positive, got {limit}")
         shard = self._shard(name)
-        if nothing_to_find or (document_ids is not None and not document_ids):
+        if nothing_to_find or (where is not None and where.matches_nothing):
             return []
         request = QueryRequest(
             limit=limit,
             query=query,
-            filter=None if document_ids is None else _field_filter("document_id", list(document_ids)),
+            filter=_native_filter(where),
             with_payload=True,
             with_vector=False,
         )
@@ -370,3 +384,45 @@ def _field_filter(field: str, value: str | list[str]) -> Filter:
 
 def _document_filter(document_id: str | None) -> Filter | None:
     return None if document_id is None else _field_filter("document_id", document_id)
+
+
+_INDEX_SCHEMAS: dict[str, Any] = {
+    "keyword": lambda: PayloadSchemaType.Keyword,
+    "prefix": lambda: KeywordIndexParams(prefix=True),
+    "float": lambda: PayloadSchemaType.Float,
+}
+
+
+def _index_kind(index: Any) -> str:
+    """The INDEXED_FIELDS kind of an existing payload index."""
+    if index.data_type == PayloadSchemaType.Float:
+        return "float"
+    if index.data_type == PayloadSchemaType.Keyword:
+        return "prefix" if getattr(index.params, "prefix", None) else "keyword"
+    return str(index.data_type)
+
+
+def _native_filter(where: PointFilter | None) -> Filter | None:
+    """The engine's filter for `where`: conditions on indexed payload fields, all of which must hold."""
+    if where is None:
+        return None
+    must: list[Any] = []
+    if where.document_ids is not None:
+        must.append(FieldCondition("document_id", match=MatchAny(list(where.document_ids))))
+    if where.paths is not None:
+        must.append(FieldCondition("path", match=MatchAny(list(where.paths))))
+    if where.path_prefix:
+        must.append(FieldCondition("path", match=MatchPrefix(where.path_prefix)))
+    must += [FieldCondition("path", match=MatchSubstring(part)) for part in where.path_substrings]
+    if where.has_mime_condition:
+        kinds: list[Any] = [
+            FieldCondition("mime_type", match=MatchPrefix(prefix)) for prefix in where.mime_prefixes
+        ]
+        if where.mime_types:
+            kinds.append(FieldCondition("mime_type", match=MatchAny(list(where.mime_types))))
+        must.append(Filter(should=kinds))
+    if where.modified_from is not None or where.modified_before is not None:
+        must.append(
+            FieldCondition("mtime", range=RangeFloat(gte=where.modified_from, lt=where.modified_before))
+        )
+    return Filter(must=must) if must else None

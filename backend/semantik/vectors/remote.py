@@ -19,6 +19,7 @@ from semantik.vectors.base import (
     SPARSE_VECTOR,
     ChunkPoint,
     CollectionNotFound,
+    PointFilter,
     SparseVector,
     VectorHit,
     VectorStoreError,
@@ -97,11 +98,13 @@ class QdrantClientVectorStore:
                     f"vector collection {name!r} already exists with another configuration: {vectors}"
                 )
             if not self._local:  # local mode ignores payload indexes and warns about them
-                for field in INDEXED_FIELDS:
-                    if field not in info.payload_schema:
-                        self._client.create_payload_index(
-                            name, field, models.PayloadSchemaType.KEYWORD, wait=True
-                        )
+                for field, kind in INDEXED_FIELDS.items():
+                    index = info.payload_schema.get(field)
+                    if index is not None and _index_kind(index) == kind:
+                        continue
+                    if index is not None:  # an older kind of index (keyword before prefix)
+                        self._client.delete_payload_index(name, field, wait=True)
+                    self._client.create_payload_index(name, field, _INDEX_SCHEMAS[kind], wait=True)
 
     def collection_exists(self, name: str) -> bool:
         with self._guard, self._errors(name):
@@ -130,19 +133,28 @@ class QdrantClientVectorStore:
         name: str,
         vector: Sequence[float] | np.ndarray,
         limit: int,
-        document_ids: Sequence[str] | None = None,
+        where: PointFilter | None = None,
     ) -> list[VectorHit]:
-        return self._query(name, as_float_list(vector), DENSE_VECTOR, limit, document_ids)
+        return self._query(name, as_float_list(vector), DENSE_VECTOR, limit, where)
 
     def keyword_search(
         self,
         name: str,
         vector: SparseVector,
         limit: int,
-        document_ids: Sequence[str] | None = None,
+        where: PointFilter | None = None,
     ) -> list[VectorHit]:
         query = models.SparseVector(indices=list(vector.indices), values=list(vector.values))
-        return self._query(name, query, SPARSE_VECTOR, limit, document_ids, nothing_to_find=not vector)
+        return self._query(name, query, SPARSE_VECTOR, limit, where, nothing_to_find=not vector)
+
+    def retrieve(self, name: str, point_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        with self._guard, self._errors(name):
+            if not point_ids:
+                if not self._client.collection_exists(name):
+                    raise CollectionNotFound(name)
+                return {}
+            records = self._client.retrieve(name, ids=list(point_ids), with_payload=True, with_vectors=False)
+        return {str(record.id): dict(record.payload or {}) for record in records}
 
     def count(self, name: str, document_id: str | None = None) -> int:
         with self._guard, self._errors(name):
@@ -194,13 +206,13 @@ class QdrantClientVectorStore:
         query: list[float] | models.SparseVector,
         using: str,
         limit: int,
-        document_ids: Sequence[str] | None,
+        where: PointFilter | None,
         nothing_to_find: bool = False,
     ) -> list[VectorHit]:
         if limit < 1:
             raise ValueError(f"limit must be positive, got {limit}")
         with self._guard, self._errors(name):
-            if nothing_to_find or (document_ids is not None and not document_ids):
+            if nothing_to_find or (where is not None and where.matches_nothing):
                 if not self._client.collection_exists(name):
                     raise CollectionNotFound(name)
                 return []
@@ -209,9 +221,7 @@ class QdrantClientVectorStore:
                 query=query,
                 using=using,
                 limit=limit,
-                query_filter=None
-                if document_ids is None
-                else _field_filter("document_id", list(document_ids)),
+                query_filter=_native_filter(where),
                 with_payload=True,
                 with_vectors=False,
             )
@@ -263,3 +273,55 @@ def _field_filter(field: str, value: str | list[str]) -> models.Filter:
 
 def _document_filter(document_id: str | None) -> models.Filter | None:
     return None if document_id is None else _field_filter("document_id", document_id)
+
+
+_INDEX_SCHEMAS: dict[str, Any] = {
+    "keyword": models.PayloadSchemaType.KEYWORD,
+    "prefix": models.KeywordIndexParams(type=models.KeywordIndexType.KEYWORD, prefix=True),
+    "float": models.PayloadSchemaType.FLOAT,
+}
+
+
+def _index_kind(index: models.PayloadIndexInfo) -> str:
+    """The INDEXED_FIELDS kind of an existing payload index."""
+    if index.data_type == models.PayloadSchemaType.FLOAT:
+        return "float"
+    if index.data_type == models.PayloadSchemaType.KEYWORD:
+        return "prefix" if getattr(index.params, "prefix", None) else "keyword"
+    return str(index.data_type)
+
+
+def _native_filter(where: PointFilter | None) -> models.Filter | None:
+    """Qdrant's filter for `where`: conditions on indexed payload fields, all of which must hold."""
+    if where is None:
+        return None
+    must: list[models.Condition] = []
+    if where.document_ids is not None:
+        must.append(
+            models.FieldCondition(key="document_id", match=models.MatchAny(any=list(where.document_ids)))
+        )
+    if where.paths is not None:
+        must.append(models.FieldCondition(key="path", match=models.MatchAny(any=list(where.paths))))
+    if where.path_prefix:
+        must.append(models.FieldCondition(key="path", match=models.MatchPrefix(prefix=where.path_prefix)))
+    must += [
+        models.FieldCondition(key="path", match=models.MatchSubstring(substring=part))
+        for part in where.path_substrings
+    ]
+    if where.has_mime_condition:
+        kinds: list[models.Condition] = [
+            models.FieldCondition(key="mime_type", match=models.MatchPrefix(prefix=prefix))
+            for prefix in where.mime_prefixes
+        ]
+        if where.mime_types:
+            kinds.append(
+                models.FieldCondition(key="mime_type", match=models.MatchAny(any=list(where.mime_types)))
+            )
+        must.append(models.Filter(should=kinds))
+    if where.modified_from is not None or where.modified_before is not None:
+        must.append(
+            models.FieldCondition(
+                key="mtime", range=models.Range(gte=where.modified_from, lt=where.modified_before)
+            )
+        )
+    return models.Filter(must=must) if must else None
