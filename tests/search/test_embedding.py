@@ -7,8 +7,9 @@ import uuid
 import numpy as np
 import pytest
 from django.core.cache import cache
+from redis.exceptions import ConnectionError as RedisConnectionError
 
-from semantik.inference.runtime import get_embedder
+from semantik.inference.runtime import get_embedder, model_info
 from semantik.search import embedding
 from semantik.search.embedding import collection_model, embed_query
 from tests.search.test_services import spy_embeddings
@@ -38,11 +39,11 @@ def test_a_repeated_query_does_not_call_the_embedder_again(api, indexed, monkeyp
 
 
 def test_the_cached_vector_is_the_embedders_vector_and_is_keyed_by_model(models, triton, monkeypatch):  # type: ignore[no-untyped-def]
-    fp32 = embedding.model_info("all-minilm-l6-v2")
-    int8 = embedding.model_info("all-minilm-l6-v2-int8")
+    fp32 = model_info("all-minilm-l6-v2")
+    int8 = model_info("all-minilm-l6-v2-int8")
     query = f"bread dough rising {uuid.uuid4().hex[:6]}"
 
-    direct = get_embedder(fp32.name).embed([query])[0]
+    direct = get_embedder(fp32.name).embed_queries([query])[0]
     cached = [embed_query(fp32, query), embed_query(fp32, query)]
     quantized = embed_query(int8, query)
 
@@ -52,7 +53,7 @@ def test_the_cached_vector_is_the_embedders_vector_and_is_keyed_by_model(models,
 
 def test_without_redis_the_query_is_embedded_and_the_search_still_answers(api, indexed, monkeypatch):  # type: ignore[no-untyped-def]
     def down(*args, **kwargs):  # type: ignore[no-untyped-def]
-        raise ConnectionError("Redis is down")
+        raise RedisConnectionError("Redis is down")  # what Django's Redis cache raises
 
     monkeypatch.setattr(cache, "get", down)
     monkeypatch.setattr(cache, "set", down)
@@ -73,13 +74,13 @@ def test_query_caching_can_be_turned_off(api, indexed, monkeypatch, settings):  
 
 def test_a_collections_model_is_resolved_from_the_repository_once(api, indexed, monkeypatch):  # type: ignore[no-untyped-def]
     reads: list[str] = []
-    real = embedding.model_info
+    real = embedding.resolve_collection_model
 
-    def model_info(name):  # type: ignore[no-untyped-def]
-        reads.append(name)
-        return real(name)
+    def resolve(collection):  # type: ignore[no-untyped-def]
+        reads.append(collection.embedding_model)
+        return real(collection)
 
-    monkeypatch.setattr(embedding, "model_info", model_info)
+    monkeypatch.setattr(embedding, "resolve_collection_model", resolve)
     for query in ("whale", "bread", "jupiter"):
         search(api, [indexed], query, limit=1)
     assert reads == ["all-minilm-l6-v2"]

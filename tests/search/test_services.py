@@ -179,7 +179,7 @@ def test_results_name_title_path_and_preview_and_highlight_the_query_terms(api, 
     assert top["document_id"] == str(document.pk)
     assert top["preview_url"] == f"/documents/{document.pk}?chunk=0"
     assert (top["start"], top["end"]) == (0, len(text))
-    assert top["page"] is None and top["heading_path"] is None and top["context"] is None
+    assert top["page"] is None and top["heading_path"] == ["Pruning"] and top["context"] is None
 
 
 def test_context_gives_the_neighbouring_text_each_character_once(api, user, models, documents_root, triton):  # type: ignore[no-untyped-def]
@@ -217,16 +217,16 @@ def test_context_gives_the_neighbouring_text_each_character_once(api, user, mode
 
 
 def spy_embeddings(monkeypatch, model_name: str) -> list[list[str]]:  # type: ignore[no-untyped-def]
-    """The texts each call of the model's (real) embedder is given, in order."""
+    """The queries each call of the model's (real) embedder is given, in order."""
     embedder = get_embedder(model_name)
     calls: list[list[str]] = []
-    real = embedder.embed
+    real = embedder.embed_queries
 
-    def embed(texts):  # type: ignore[no-untyped-def]
+    def embed_queries(texts):  # type: ignore[no-untyped-def]
         calls.append(list(texts))
         return real(texts)
 
-    monkeypatch.setattr(embedder, "embed", embed)
+    monkeypatch.setattr(embedder, "embed_queries", embed_queries)
     return calls
 
 

@@ -50,13 +50,19 @@ class RateThrottle(SimpleRateThrottle):
         ident = self.ident(request, view)
         return None if ident is None else self.cache_format % {"scope": self.scope, "ident": ident}
 
+    # With Redis down: refuse (503) or let the request through unlimited. Only the limits that
+    # guard against password guessing refuse; reading and searching go on while Redis is away.
+    fail_closed = False
+
     def allow_request(self, request: Request, view: APIView) -> bool:
         try:
             return super().allow_request(request, view)
         except RedisError as exc:
+            logger.warning("Rate limits cannot be checked (%s): %s", self.scope, exc)
+            if not self.fail_closed:
+                return True
             from semantik.api import ServiceUnavailable  # semantik.api imports rest_framework.views
 
-            logger.warning("Rate limits cannot be checked: %s", exc)
             raise ServiceUnavailable(
                 f"Redis is unavailable, so rate limits cannot be checked: {exc}"
             ) from exc
@@ -85,12 +91,16 @@ class LoginThrottle(RateThrottle):
 
     scope = "login"
 
+    fail_closed = True
+
     def ident(self, request: Request, view: APIView) -> str | None:
         return self.address(request)
 
 
 class RegisterThrottle(RateThrottle):
     scope = "register"
+
+    fail_closed = True
 
     def ident(self, request: Request, view: APIView) -> str | None:
         return self.address(request)

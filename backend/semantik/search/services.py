@@ -82,7 +82,7 @@ class SearchResult(TypedDict):
     start: int
     end: int
     page: int | None
-    heading_path: list[str] | None
+    heading_path: list[str]  # titles the chunk sits under, outermost first; [] for unstructured text
     collection_id: str
     preview_url: str
     context: Context | None
@@ -388,7 +388,7 @@ def _present(page: list[_Candidate], collections: dict[str, Collection], plan: _
                 "start": payload["start"],
                 "end": payload["end"],
                 "page": payload.get("page"),
-                "heading_path": payload.get("heading_path"),
+                "heading_path": payload.get("heading_path") or [],
                 "collection_id": candidate.collection_id,
                 "preview_url": f"/documents/{document_id}?chunk={index}",
                 "context": contexts.get(candidate.key) if plan.request.context else None,
