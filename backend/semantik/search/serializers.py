@@ -54,3 +54,37 @@ class SearchRequestSerializer(serializers.Serializer):
             )
         attrs.setdefault("fusion", "rrf")
         return attrs
+
+
+class ScoresSerializer(serializers.Serializer):
+    semantic = serializers.FloatField(
+        allow_null=True, help_text="The cosine, if the semantic retriever found it."
+    )
+    keyword = serializers.FloatField(allow_null=True, help_text="BM25, if the keyword retriever found it.")
+    fused = serializers.FloatField(allow_null=True, help_text="The fusion's score, in hybrid mode only.")
+
+
+class SearchResultSerializer(serializers.Serializer):
+    text = serializers.CharField()
+    path = serializers.CharField()
+    score = serializers.FloatField(help_text="What the results are ranked by: fused, else BM25, else cosine.")
+    scores = ScoresSerializer()
+    document_id = serializers.UUIDField()
+    chunk_index = serializers.IntegerField(min_value=0)
+    start = serializers.IntegerField(help_text="Character offsets of the chunk in the document's text.")
+    end = serializers.IntegerField()
+    page = serializers.IntegerField(allow_null=True, help_text="The PDF or PPTX page of `start`, else null.")
+    heading_path = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="Titles of the headings the chunk sits under, outermost first.",
+    )
+    collection_id = serializers.UUIDField()
+
+
+class SearchResponseSerializer(serializers.Serializer):
+    query = serializers.CharField()
+    mode = serializers.ChoiceField(
+        choices=MODES, help_text="What ran: a hybrid query without keyword terms runs as semantic."
+    )
+    fusion = serializers.ChoiceField(choices=FUSIONS, allow_null=True, help_text="In hybrid mode; else null.")
+    results = SearchResultSerializer(many=True, help_text="Best first.")

@@ -2,15 +2,29 @@
 
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from semantik.api import current_user
-from semantik.search.serializers import SearchRequestSerializer
+from semantik.openapi import error
+from semantik.search.serializers import SearchRequestSerializer, SearchResponseSerializer
 from semantik.search.services import search
 
 
+@extend_schema_view(
+    post=extend_schema(
+        request=SearchRequestSerializer,
+        responses={
+            200: SearchResponseSerializer,
+            404: error("A collection does not exist or is not yours to see (`not_found`)."),
+            503: error(
+                "The embedding service (Triton), Qdrant or Redis is unavailable (`service_unavailable`)."
+            ),
+        },
+    )
+)
 class SearchView(APIView):
     api_scope = "search"
 
