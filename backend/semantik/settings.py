@@ -238,7 +238,7 @@ REST_FRAMEWORK: dict[str, Any] = {
         "semantik.accounts.throttles.SearchThrottle",
     ],
     "NUM_PROXIES": NUM_PROXIES,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "semantik.openapi.AutoSchema",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "EXCEPTION_HANDLER": "semantik.api.exception_handler",
@@ -271,8 +271,33 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "2",
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
-    # Tags operations by the first segment after /api or /api/v2: auth, collections, search ...
+    # Operation ids start with the first segment after /api or /api/v2: collections_list, search_create.
     "SCHEMA_PATH_PREFIX": r"/api(/v2)?",
+    # Choice sets that share a field name are told apart by their model.
+    "ENUM_NAME_OVERRIDES": {
+        "CollectionStatusEnum": "semantik.collections.models.Collection.Status",
+        "DocumentStatusEnum": "semantik.documents.models.Document.Status",
+        "OperationStatusEnum": "semantik.operations.models.Operation.Status",
+        "OperationTypeEnum": "semantik.operations.models.Operation.Type",
+        "SourceKindEnum": "semantik.documents.models.Source.Kind",
+        "SearchModeEnum": "semantik.search.services.MODES",
+        "SearchFusionEnum": "semantik.search.services.FUSIONS",
+    },
+    # One tag per app (semantik.openapi.AutoSchema), in this order.
+    "TAGS": [
+        {"name": "accounts", "description": "Registration, log-in, tokens, the password, API keys."},
+        {"name": "collections", "description": "Collections: their model, chunking and counts."},
+        {
+            "name": "documents",
+            "description": "Sources, uploads, reindexing, documents and their chunks, text and file, "
+            "the chunking preview. Writes answer 202 with the operation that does the work.",
+        },
+        {"name": "operations", "description": "Long work on a collection: its progress, cancelling it."},
+        {"name": "search", "description": "Semantic, keyword and hybrid search over collections."},
+        {"name": "catalog", "description": "The models this installation serves."},
+        {"name": "health", "description": "Liveness and readiness, without credentials."},
+        {"name": "metrics", "description": "Prometheus metrics."},
+    ],
     "COMPONENT_SPLIT_REQUEST": True,
     # Swagger UI's scripts come from the drf-spectacular-sidecar package: the page works offline.
     "SWAGGER_UI_DIST": "SIDECAR",

@@ -1,4 +1,4 @@
-"""API keys and the registration switch in the Django admin (users are Django's own admin)."""
+"""Users (Django's own admin, with their API keys and counts), API keys, and the registration switch."""
 
 from __future__ import annotations
 
@@ -6,18 +6,140 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import admin, messages
-from django.db.models import QuerySet
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.models import User
+from django.db import transaction
+from django.db.models import Count, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 
 from semantik.accounts.models import ApiKey, RegistrationSettings
 from semantik.accounts.selectors import registration_is_open
 from semantik.accounts.services import api_key_revoke
+from semantik.api import Conflict
+from semantik.collections.admin import deletion_refusals
+from semantik.collections.models import Collection
+from semantik.collections.services import collection_delete
+from semantik.documents.models import Document
+
+
+class ApiKeyInline(admin.TabularInline):
+    """A user's keys, to read; revoking one is an action of the API key list."""
+
+    model = ApiKey
+    fields = readonly_fields = (
+        "name",
+        "prefix",
+        "secret_hash",
+        "scopes",
+        "active",
+        "created_at",
+        "expires_at",
+        "revoked_at",
+    )
+    extra = 0
+    show_change_link = True
+
+    @admin.display(boolean=True, description="active")
+    def active(self, api_key: ApiKey) -> bool:
+        return api_key.is_usable
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    inlines = [ApiKeyInline]
+    list_display = [
+        "username",
+        "email",
+        "first_name",
+        "last_name",
+        "is_staff",
+        "is_active",
+        "collection_count",
+        "api_key_count",
+        "last_login",
+    ]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                collection_count=Count("collections", distinct=True),
+                api_key_count=Count("api_keys", distinct=True),
+            )
+        )
+
+    @admin.display(description="collections", ordering="collection_count")
+    def collection_count(self, user: Any) -> int:
+        return int(user.collection_count)
+
+    @admin.display(description="API keys", ordering="api_key_count")
+    def api_key_count(self, user: Any) -> int:
+        return int(user.api_key_count)
+
+    # Deleting a user deletes their collections, each through the service, so its Qdrant collection
+    # and uploaded files go too (a cascade would leave them behind); all or nothing per user.
+
+    def get_deleted_objects(
+        self, objs: Any, request: HttpRequest
+    ) -> tuple[list[str], dict[str, int], set[str], list[str]]:
+        users = list(objs)
+        collections = Collection.objects.filter(owner__in=users)
+        counts = {
+            "users": len(users),
+            "API keys": ApiKey.objects.filter(user__in=users).count(),
+            "collections": collections.count(),
+            "documents": Document.objects.filter(collection__in=collections).count(),
+        }
+        summary = [
+            f"{u.username}: their API keys, and their collections with all they hold, vectors and "
+            "uploaded files too"
+            for u in users
+        ]
+        perms_needed = set() if self.has_delete_permission(request) else {"user"}
+        return summary, counts, perms_needed, deletion_refusals(collections)
+
+    def delete_model(self, request: HttpRequest, obj: User) -> None:
+        with transaction.atomic():
+            for collection in Collection.objects.filter(owner=obj):
+                collection_delete(collection)
+            obj.delete()
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        for user in queryset:
+            try:
+                self.delete_model(request, user)
+            except Conflict as exc:
+                # An operation started after the confirmation page was shown.
+                self.message_user(request, str(exc.detail), messages.ERROR)
+
+    def delete_view(
+        self, request: HttpRequest, object_id: str, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        try:
+            return super().delete_view(request, object_id, extra_context)
+        except Conflict as exc:
+            self.message_user(request, str(exc.detail), messages.ERROR)
+            return HttpResponseRedirect(reverse("admin:auth_user_change", args=[object_id]))
 
 
 @admin.register(ApiKey)
 class ApiKeyAdmin(admin.ModelAdmin):
     list_display = ["name", "user", "prefix", "scopes", "active", "created_at", "expires_at", "last_used_at"]
+    list_select_related = ["user"]
     list_filter = ["created_at", "revoked_at"]
     search_fields = ["name", "prefix", "user__username"]
     # The secret exists only as its digest; keys are created by their owner, who sees it once.

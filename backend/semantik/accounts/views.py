@@ -36,6 +36,7 @@ from semantik.accounts.services import (
 )
 from semantik.accounts.throttles import LoginThrottle, RegisterThrottle
 from semantik.api import Pagination, current_user, paginated
+from semantik.openapi import error
 
 
 class CredentialsView(APIView):
@@ -49,6 +50,18 @@ class CredentialsView(APIView):
         return 'Bearer realm="api"'
 
 
+BAD_REFRESH = error(
+    "The refresh token is invalid, expired or revoked (`token_not_valid`), its user inactive "
+    "(`no_active_account`), or the password changed since it was issued (`password_changed`)."
+)
+
+
+@extend_schema(
+    responses={
+        200: TokenPairSerializer,
+        401: error("Wrong username or password, or an inactive account (`no_active_account`)."),
+    }
+)
 class LoginView(TokenObtainPairView):
     """`{username, password}` → `{access, refresh}`."""
 
@@ -60,7 +73,10 @@ class RegisterView(CredentialsView):
 
     throttle_classes = [RegisterThrottle]
 
-    @extend_schema(request=RegisterSerializer, responses={201: UserSerializer})
+    @extend_schema(
+        request=RegisterSerializer,
+        responses={201: UserSerializer, 403: error("Registration is closed (`registration_closed`).")},
+    )
     def post(self, request: Request) -> Response:
         body = RegisterSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -71,7 +87,7 @@ class RegisterView(CredentialsView):
 class RefreshView(CredentialsView):
     """`{refresh}` → a new `{access, refresh}`; the refresh token given is revoked."""
 
-    @extend_schema(request=RefreshSerializer, responses=TokenPairSerializer)
+    @extend_schema(request=RefreshSerializer, responses={200: TokenPairSerializer, 401: BAD_REFRESH})
     def post(self, request: Request) -> Response:
         body = RefreshSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -81,7 +97,7 @@ class RefreshView(CredentialsView):
 class LogoutView(CredentialsView):
     """`{refresh}` → 204; the refresh token is revoked (the access token lives out its minutes)."""
 
-    @extend_schema(request=RefreshSerializer, responses={204: None})
+    @extend_schema(request=RefreshSerializer, responses={204: None, 401: BAD_REFRESH})
     def post(self, request: Request) -> Response:
         body = RefreshSerializer(data=request.data)
         body.is_valid(raise_exception=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from semantik.catalog.selectors import CatalogModel
@@ -54,5 +55,6 @@ class CatalogModelSerializer(serializers.Serializer):
         """At least one precision can serve now."""
         return any(self.context["readiness"].get(v.name, "unknown") == "" for v in model.variants)
 
+    @extend_schema_field(VariantSerializer(many=True))
     def get_variants(self, model: CatalogModel) -> list[dict[str, Any]]:
         return list(VariantSerializer(model.variants, many=True, context=self.context).data)

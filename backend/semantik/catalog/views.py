@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -11,7 +12,12 @@ from semantik.catalog.selectors import catalog_models, catalog_readiness
 from semantik.catalog.serializers import CatalogModelSerializer, ModelListQuerySerializer
 
 
+@extend_schema_view(
+    get=extend_schema(parameters=[ModelListQuerySerializer], responses=CatalogModelSerializer(many=True))
+)
 class ModelListView(APIView):
+    pagination_class = Pagination
+
     def get(self, request: Request) -> Response:
         query = ModelListQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)

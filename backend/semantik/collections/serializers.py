@@ -73,7 +73,7 @@ class CollectionSerializer(serializers.ModelSerializer):
     failed_document_count = serializers.IntegerField(read_only=True, default=0)
     chunk_count = serializers.IntegerField(read_only=True, default=0)
     total_bytes = serializers.IntegerField(read_only=True, default=0)
-    last_indexed_at = serializers.DateTimeField(read_only=True, default=None)
+    last_indexed_at = serializers.DateTimeField(read_only=True, default=None, allow_null=True)
 
     class Meta:
         model = Collection

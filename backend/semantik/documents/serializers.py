@@ -6,9 +6,10 @@ from rest_framework import serializers
 
 from semantik.catalog.selectors import PrecisionNotServed, document_max_length, served_model
 from semantik.collections.models import Collection
-from semantik.documents.chunking import SPECIAL_TOKENS, STRATEGIES, chunking_errors
+from semantik.documents.chunking import SPECIAL_TOKENS, chunking_errors
 from semantik.documents.models import Document, Source
 from semantik.inference.base import ModelNotFound
+from semantik.operations.serializers import OperationQueuedSerializer
 
 
 class SourceAddSerializer(serializers.Serializer):
@@ -29,7 +30,7 @@ class ReindexSerializer(serializers.Serializer):
 
     embedding_model = serializers.CharField(required=False)
     precision = serializers.ChoiceField(choices=Collection.Precision.choices, required=False)
-    chunking_strategy = serializers.ChoiceField(choices=STRATEGIES, required=False)
+    chunking_strategy = serializers.ChoiceField(choices=Collection.Chunking.choices, required=False)
     chunk_size = serializers.IntegerField(required=False, min_value=16)
     chunk_overlap = serializers.IntegerField(required=False, min_value=0)
 
@@ -68,7 +69,7 @@ class ChunkingPreviewSerializer(serializers.Serializer):
     collection = serializers.UUIDField(required=False)
     document = serializers.UUIDField(required=False)
     embedding_model = serializers.CharField(required=False)
-    chunking_strategy = serializers.ChoiceField(choices=STRATEGIES, required=False)
+    chunking_strategy = serializers.ChoiceField(choices=Collection.Chunking.choices, required=False)
     chunk_size = serializers.IntegerField(required=False, min_value=16)
     chunk_overlap = serializers.IntegerField(required=False, min_value=0)
 
@@ -138,3 +139,81 @@ class DocumentSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = fields
+
+
+class SourceListSerializer(serializers.Serializer):
+    """A collection's sources, all of them (a collection has few)."""
+
+    results = SourceSerializer(many=True)
+
+
+class UploadSerializer(serializers.Serializer):
+    """The multipart body of an upload."""
+
+    files = serializers.ListField(child=serializers.FileField(), help_text="One part per file.")
+    paths = serializers.ListField(
+        child=serializers.CharField(),
+        required=False,
+        help_text="Where each file goes, relative to the upload source: one per file, in the same order "
+        "(else the file's own name).",
+    )
+
+
+class StoredFileSerializer(serializers.Serializer):
+    relative_path = serializers.CharField()
+    size = serializers.IntegerField(min_value=0)
+
+
+class UploadQueuedSerializer(OperationQueuedSerializer):
+    """202: the files are in place, and the `upload` operation indexing them is queued."""
+
+    source_id = serializers.UUIDField(help_text="The collection's upload source.")
+    files = StoredFileSerializer(many=True)
+
+
+class DocumentChunkSerializer(serializers.Serializer):
+    """A chunk as Qdrant holds it; any other payload about the chunk comes along too."""
+
+    index = serializers.IntegerField(min_value=0)
+    text = serializers.CharField(allow_blank=True)
+    start = serializers.IntegerField(allow_null=True, help_text="Character offsets in the document's text.")
+    end = serializers.IntegerField(allow_null=True)
+    page = serializers.IntegerField(allow_null=True, help_text="The PDF or PPTX page of `start`, else null.")
+    heading_path = serializers.ListField(
+        child=serializers.CharField(),
+        required=False,
+        help_text="Titles of the headings the chunk sits under, outermost first.",
+    )
+
+
+class DocumentTextSerializer(serializers.Serializer):
+    document_id = serializers.UUIDField()
+    content_hash = serializers.CharField(allow_blank=True, help_text="SHA-256 of the file that was indexed.")
+    mime_type = serializers.CharField()
+    characters = serializers.IntegerField(min_value=0, help_text="The length of the whole text.")
+    start = serializers.IntegerField(min_value=0)
+    end = serializers.IntegerField(min_value=0)
+    text = serializers.CharField(allow_blank=True, help_text="Characters `start` to `end` of the text.")
+    page_starts = serializers.ListField(
+        child=serializers.IntegerField(), help_text="Where each page starts in the text (PDF, PPTX)."
+    )
+
+
+class PreviewChunkSerializer(serializers.Serializer):
+    index = serializers.IntegerField(min_value=0)
+    text = serializers.CharField(allow_blank=True)
+    start = serializers.IntegerField(min_value=0)
+    end = serializers.IntegerField(min_value=0)
+    tokens = serializers.IntegerField(min_value=0)
+    heading_path = serializers.ListField(child=serializers.CharField())
+
+
+class ChunkingPreviewResultSerializer(serializers.Serializer):
+    """The chunking that was applied, and the chunks it makes."""
+
+    embedding_model = serializers.CharField()
+    chunking_strategy = serializers.ChoiceField(choices=Collection.Chunking.choices)
+    chunk_size = serializers.IntegerField()
+    chunk_overlap = serializers.IntegerField()
+    characters = serializers.IntegerField(min_value=0)
+    chunks = PreviewChunkSerializer(many=True)

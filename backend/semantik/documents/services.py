@@ -157,6 +157,52 @@ def document_retry(*, document: Document, user: User) -> Operation:
         )
 
 
+# Operations on one source of a collection, whose params name it (source_id).
+SOURCE_OPERATION_TYPES = {
+    Operation.Type.INDEX,
+    Operation.Type.APPEND,
+    Operation.Type.RESCAN,
+    Operation.Type.UPLOAD,
+    Operation.Type.RETRY,
+    Operation.Type.REMOVE_SOURCE,
+}
+
+
+def operation_retry(*, operation: Operation) -> Operation:
+    """Queue a new operation that sets out to do again what a failed or cancelled one did: the same
+    kind, on the same source (or document, or reindex target).
+
+    It runs for the user who started the first one (the collection's owner if that user is gone),
+    so their live view follows it. A busy collection is a 409, like any second write operation.
+    """
+    if operation.status not in (Operation.Status.FAILED, Operation.Status.CANCELLED):
+        refusal = (
+            f"Operation {operation.id} is {operation.status}; only a failed or cancelled one is retried."
+        )
+        raise ValidationError({"operation": [refusal]})
+    collection = operation.collection
+    user = operation.user or collection.owner
+    if operation.type == Operation.Type.REINDEX:
+        from semantik.documents.reindexing import collection_reindex  # reindexing imports this module
+
+        return collection_reindex(collection=collection, user=user, target=operation.params["target"])
+    if operation.type == Operation.Type.SYNC:
+        with transaction.atomic():
+            queued = operation_create(collection=collection, user=user, type=Operation.Type.SYNC, params={})
+            enqueue_operation(queued)
+        return queued
+    if operation.type not in SOURCE_OPERATION_TYPES:
+        raise ValidationError({"operation": [f"A {operation.type} operation cannot be retried."]})
+    source = Source.objects.filter(pk=operation.params.get("source_id"), collection=collection).first()
+    if source is None:
+        raise ValidationError(
+            {"operation": [f"The source of operation {operation.id} no longer exists: nothing to retry."]}
+        )
+    params = {name: str(value) for name, value in operation.params.items() if name != "source_id"}
+    with transaction.atomic():
+        return _queue(collection, source, user, operation.type, **params)
+
+
 def _queue(collection: Collection, source: Source, user: User, kind: str, **params: str) -> Operation:
     operation = operation_create(
         collection=collection, user=user, type=kind, params={"source_id": str(source.id), **params}

@@ -9,6 +9,8 @@ from typing import Any
 from uuid import UUID
 
 from django.http import FileResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import status
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.renderers import BaseRenderer
@@ -16,9 +18,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from semantik.api import current_user, paginated, parse_uuid
+from semantik.api import Pagination, current_user, paginated, parse_uuid
 from semantik.collections.selectors import collection_get_for_user
 from semantik.documents.content import document_file, document_mime_type, document_text_window
+from semantik.documents.models import Document
 from semantik.documents.preview import chunking_preview
 from semantik.documents.reindexing import collection_reindex
 from semantik.documents.selectors import (
@@ -29,17 +32,30 @@ from semantik.documents.selectors import (
     source_get,
 )
 from semantik.documents.serializers import (
+    ChunkingPreviewResultSerializer,
     ChunkingPreviewSerializer,
+    DocumentChunkSerializer,
     DocumentSerializer,
+    DocumentTextSerializer,
     ReindexSerializer,
     SourceAddSerializer,
+    SourceListSerializer,
     SourceSerializer,
     TextRangeSerializer,
+    UploadQueuedSerializer,
+    UploadSerializer,
 )
 from semantik.documents.services import document_retry, source_add, source_remove, source_rescan, upload_add
 from semantik.documents.uploads import UploadParser
+from semantik.openapi import error
 from semantik.operations.models import Operation
+from semantik.operations.serializers import OperationQueuedSerializer
 from semantik.operations.services import operation_ensure_idle
+
+BUSY = error("A write operation is under way on the collection; wait for it to finish (`conflict`).")
+CHANGED = error("The file has changed since it was indexed: rescan its source first (`conflict`).")
+UNREADABLE = error("The file is over MAX_FILE_BYTES, or its text cannot be extracted (`unreadable`).")
+QDRANT_DOWN = error("Qdrant is unavailable (`service_unavailable`).")
 
 # Types a browser shows without running anything of the file's own: served without a sandbox,
 # because browsers' PDF viewers do not work inside one.
@@ -51,6 +67,14 @@ def accepted(operation: Operation, **extra: Any) -> Response:
     return Response(body, status=status.HTTP_202_ACCEPTED)
 
 
+@extend_schema_view(
+    get=extend_schema(operation_id="collections_sources_list", responses=SourceListSerializer),
+    post=extend_schema(
+        request=SourceAddSerializer,
+        description="Add a folder inside DOCUMENT_PATH and index it; adding it again rescans it.",
+        responses={202: OperationQueuedSerializer, 409: BUSY},
+    ),
+)
 class SourceListView(APIView):
     def get(self, request: Request, collection_id: UUID) -> Response:
         collection = collection_get_for_user(current_user(request), collection_id)
@@ -72,6 +96,9 @@ class SourceListView(APIView):
         return accepted(operation)
 
 
+@extend_schema_view(
+    post=extend_schema(request=ReindexSerializer, responses={202: OperationQueuedSerializer, 409: BUSY})
+)
 class ReindexView(APIView):
     """Rebuild the collection with another model or chunking; search uses the old index until the swap."""
 
@@ -83,6 +110,13 @@ class ReindexView(APIView):
         return accepted(collection_reindex(collection=collection, user=user, target=body.validated_data))
 
 
+@extend_schema_view(
+    get=extend_schema(responses=SourceSerializer),
+    delete=extend_schema(
+        description="Queue the removal of the source with its documents and vectors.",
+        responses={202: OperationQueuedSerializer, 409: BUSY},
+    ),
+)
 class SourceDetailView(APIView):
     def get(self, request: Request, collection_id: UUID, source_id: UUID) -> Response:
         collection = collection_get_for_user(current_user(request), collection_id)
@@ -94,6 +128,7 @@ class SourceDetailView(APIView):
         return accepted(source_remove(source=source, user=user))
 
 
+@extend_schema_view(post=extend_schema(request=None, responses={202: OperationQueuedSerializer, 409: BUSY}))
 class SourceRescanView(APIView):
     def post(self, request: Request, collection_id: UUID, source_id: UUID) -> Response:
         user = current_user(request)
@@ -101,6 +136,17 @@ class SourceRescanView(APIView):
         return accepted(source_rescan(source=source, user=user))
 
 
+@extend_schema_view(
+    post=extend_schema(
+        request=UploadSerializer,
+        responses={
+            202: UploadQueuedSerializer,
+            409: BUSY,
+            413: error("A file, or the whole body, is over its size limit (`too_large`)."),
+            500: error("A file could not be stored (`upload_failed`); nothing was kept."),
+        },
+    )
+)
 class UploadView(APIView):
     """POST /api/v2/collections/{id}/uploads: multipart `files` (and optional `paths`, one per file)."""
 
@@ -120,7 +166,20 @@ class UploadView(APIView):
         return accepted(operation, source_id=operation.params["source_id"], files=stored)
 
 
+@extend_schema_view(
+    get=extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "status", enum=Document.Status.values, description="Only documents in this state."
+            ),
+            OpenApiParameter("source", OpenApiTypes.UUID, description="Only documents of this source."),
+        ],
+        responses=DocumentSerializer(many=True),
+    )
+)
 class DocumentListView(APIView):
+    pagination_class = Pagination
+
     def get(self, request: Request, collection_id: UUID) -> Response:
         collection = collection_get_for_user(current_user(request), collection_id)
         source = request.query_params.get("source")
@@ -132,12 +191,14 @@ class DocumentListView(APIView):
         return paginated(request, self, documents, lambda page: DocumentSerializer(page, many=True).data)
 
 
+@extend_schema_view(get=extend_schema(responses=DocumentSerializer))
 class DocumentDetailView(APIView):
     def get(self, request: Request, collection_id: UUID, document_id: UUID) -> Response:
         collection = collection_get_for_user(current_user(request), collection_id)
         return Response(DocumentSerializer(document_get(collection, document_id)).data)
 
 
+@extend_schema_view(get=extend_schema(responses=DocumentSerializer))
 class DocumentView(APIView):
     """GET /api/v2/documents/{id}: the document, as in its collection's list."""
 
@@ -145,8 +206,11 @@ class DocumentView(APIView):
         return Response(DocumentSerializer(document_get_for_user(current_user(request), document_id)).data)
 
 
+@extend_schema_view(get=extend_schema(responses={200: DocumentChunkSerializer(many=True), 503: QDRANT_DOWN}))
 class DocumentChunksView(APIView):
     """GET /api/v2/documents/{id}/chunks: its chunks as Qdrant holds them, paginated, in order."""
+
+    pagination_class = Pagination
 
     def get(self, request: Request, document_id: UUID) -> Response:
         document = document_get_for_user(current_user(request), document_id)
@@ -166,6 +230,15 @@ class _AnyAccept(BaseContentNegotiation):
         return renderer, renderer.media_type
 
 
+@extend_schema_view(
+    get=extend_schema(
+        responses={
+            (200, "*/*"): OpenApiResponse(
+                OpenApiTypes.BINARY, description="The file, inline, as the type sniffed from its content."
+            )
+        }
+    )
+)
 class DocumentContentView(APIView):
     """GET /api/v2/documents/{id}/content: the original file, inline, with its sniffed type."""
 
@@ -188,6 +261,12 @@ class DocumentContentView(APIView):
         return response
 
 
+@extend_schema_view(
+    get=extend_schema(
+        parameters=[TextRangeSerializer],
+        responses={200: DocumentTextSerializer, 409: CHANGED, 422: UNREADABLE},
+    )
+)
 class DocumentTextView(APIView):
     """GET /api/v2/documents/{id}/text?start=&end=: the extracted text (a range of it) and page starts."""
 
@@ -200,6 +279,7 @@ class DocumentTextView(APIView):
         )
 
 
+@extend_schema_view(post=extend_schema(request=None, responses={202: OperationQueuedSerializer, 409: BUSY}))
 class DocumentRetryView(APIView):
     """POST /api/v2/documents/{id}/retry: index a failed document again."""
 
@@ -208,6 +288,12 @@ class DocumentRetryView(APIView):
         return accepted(document_retry(document=document_get_for_user(user, document_id), user=user))
 
 
+@extend_schema_view(
+    post=extend_schema(
+        request=ChunkingPreviewSerializer,
+        responses={200: ChunkingPreviewResultSerializer, 409: CHANGED, 422: UNREADABLE},
+    )
+)
 class ChunkingPreviewView(APIView):
     """POST /api/v2/chunking/preview: the chunks a chunking configuration makes of a text or document."""
 

@@ -5,6 +5,6 @@ from django.urls import path
 from semantik.health import views
 
 urlpatterns = [
-    path("livez", views.livez, name="health-livez"),
-    path("readyz", views.readyz, name="health-readyz"),
+    path("livez", views.LivezView.as_view(), name="health-livez"),
+    path("readyz", views.ReadyzView.as_view(), name="health-readyz"),
 ]

@@ -2,20 +2,46 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest, JsonResponse
-from django.views.decorators.http import require_GET
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from semantik.health.checks import run_checks
+from semantik.health.serializers import LivenessSerializer, ReadinessSerializer
 
 
-@require_GET
-def livez(request: HttpRequest) -> JsonResponse:
-    return JsonResponse({"status": "ok"})
+class ProbeView(APIView):
+    """Answers anyone, unthrottled: probes come without credentials, and rate limits live in Redis,
+    whose outage must not make the process look dead."""
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+    throttle_classes = []
 
 
-@require_GET
-def readyz(request: HttpRequest) -> JsonResponse:
-    checks = run_checks()
-    down = [name for name, result in checks.items() if not result["ok"]]
-    body = {"status": "ok" if not down else "unavailable", "down": down, "checks": checks}
-    return JsonResponse(body, status=503 if down else 200)
+@extend_schema_view(get=extend_schema(responses=LivenessSerializer))
+class LivezView(ProbeView):
+    """The process answers."""
+
+    def get(self, request: Request) -> Response:
+        return Response({"status": "ok"})
+
+
+@extend_schema_view(
+    get=extend_schema(
+        responses={
+            200: ReadinessSerializer,
+            503: OpenApiResponse(ReadinessSerializer, description="A service is down: `down` names it."),
+        }
+    )
+)
+class ReadyzView(ProbeView):
+    """Whether PostgreSQL, Redis, Qdrant and Triton answer, each within a few seconds."""
+
+    def get(self, request: Request) -> Response:
+        checks = run_checks()
+        down = [name for name, result in checks.items() if not result["ok"]]
+        body = {"status": "ok" if not down else "unavailable", "down": down, "checks": checks}
+        return Response(body, status=503 if down else 200)

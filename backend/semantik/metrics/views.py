@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from prometheus_client import REGISTRY, CollectorRegistry, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 from rest_framework.authentication import SessionAuthentication
@@ -16,10 +18,17 @@ from semantik.metrics.permissions import CanReadMetrics, MetricsTokenAuthenticat
 from semantik.metrics.triton import triton_metrics
 
 
+@extend_schema_view(
+    get=extend_schema(
+        responses={
+            (200, "text/plain"): OpenApiResponse(
+                OpenApiTypes.STR,
+                description="Prometheus text format 0.0.4: Semantik's metrics, then Triton's.",
+            )
+        }
+    )
+)
 class MetricsView(APIView):
-    """Prometheus text for scrapers, not part of the JSON API (so not in its OpenAPI description)."""
-
-    schema = None
     authentication_classes = [MetricsTokenAuthentication, JWTAuthentication, SessionAuthentication]
     permission_classes = [CanReadMetrics]
 

@@ -1,25 +1,42 @@
-"""GET /api/v2/operations/{id}: an operation's status, counters and error."""
+"""Operations: list, read (status, counters, error), cancel."""
 
 from __future__ import annotations
 
 from uuid import UUID
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from semantik.api import current_user, paginated, parse_uuid
+from semantik.api import Pagination, current_user, paginated, parse_uuid
+from semantik.openapi import error
+from semantik.operations.models import Operation
 from semantik.operations.selectors import operation_get_for_user, operations_for_user
+from semantik.operations.serializers import OperationSerializer
 from semantik.operations.services import operation_cancel, operation_state
 
 
+@extend_schema_view(get=extend_schema(responses=OperationSerializer))
 class OperationDetailView(APIView):
     def get(self, request: Request, operation_id: UUID) -> Response:
         operation = operation_get_for_user(current_user(request), operation_id)
         return Response(operation_state(operation))
 
 
+@extend_schema_view(
+    get=extend_schema(
+        parameters=[
+            OpenApiParameter("collection", OpenApiTypes.UUID, description="Only this collection's."),
+            OpenApiParameter("status", enum=Operation.Status.values, description="Only those in this state."),
+        ],
+        responses=OperationSerializer(many=True),
+    )
+)
 class OperationListView(APIView):
+    pagination_class = Pagination
+
     def get(self, request: Request) -> Response:
         operations = operations_for_user(current_user(request))
         if collection_id := request.query_params.get("collection"):
@@ -29,6 +46,13 @@ class OperationListView(APIView):
         return paginated(request, self, operations, lambda page: [operation_state(o) for o in page])
 
 
+@extend_schema_view(
+    post=extend_schema(
+        request=None,
+        description="A pending operation ends at once; a running one stops at its next file.",
+        responses={202: OperationSerializer, 409: error("The operation has already ended (`conflict`).")},
+    )
+)
 class OperationCancelView(APIView):
     def post(self, request: Request, operation_id: UUID) -> Response:
         operation = operation_get_for_user(current_user(request), operation_id)

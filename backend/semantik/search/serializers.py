@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_field, inline_serializer
 from rest_framework import serializers
 
 from semantik.inference.runtime import available_rerankers
@@ -145,6 +146,9 @@ class SearchRequestSerializer(serializers.Serializer):
         )
 
 
+@extend_schema_field(
+    {"oneOf": [{"type": "boolean"}, {"type": "string"}], "description": "false, true or a reranker's name"}
+)
 class RerankSettingField(serializers.Field):
     """false (no reranking), true (the collections' default reranker) or a reranker's name."""
 
@@ -180,3 +184,108 @@ class EvaluationRequestSerializer(serializers.Serializer):
     )
     rerank = serializers.ListField(child=RerankSettingField(), min_length=1, max_length=4, default=[False])
     k = serializers.IntegerField(min_value=1, max_value=100, default=10)
+
+
+class ScoresSerializer(serializers.Serializer):
+    semantic = serializers.FloatField(
+        allow_null=True, help_text="The cosine, if the semantic retriever found it."
+    )
+    keyword = serializers.FloatField(allow_null=True, help_text="BM25, if the keyword retriever found it.")
+    fused = serializers.FloatField(allow_null=True, help_text="The fusion's score, in hybrid mode only.")
+    rerank = serializers.FloatField(allow_null=True, help_text="The cross-encoder's score, if it reranked.")
+
+
+class ContextSerializer(serializers.Serializer):
+    before = serializers.CharField(help_text="The document's text just before the chunk (no overlap).")
+    after = serializers.CharField(help_text="The document's text just after the chunk.")
+
+
+# Fields given as a dict: a declared `context` field would shadow Field.context.
+SEARCH_RESULT_FIELDS: dict[str, serializers.Field] = {
+    "text": serializers.CharField(),
+    "highlights": serializers.ListField(
+        child=serializers.ListField(child=serializers.IntegerField(), min_length=2, max_length=2),
+        help_text="[start, end) character positions in `text` of the query's terms.",
+    ),
+    "path": serializers.CharField(help_text="The document's path relative to its source."),
+    "title": serializers.CharField(allow_null=True),
+    "score": serializers.FloatField(
+        help_text="What the results are ranked by: rerank, fused, BM25 or cosine."
+    ),
+    "scores": ScoresSerializer(),
+    "document_id": serializers.UUIDField(),
+    "chunk_index": serializers.IntegerField(min_value=0),
+    "start": serializers.IntegerField(help_text="Character offsets of the chunk in the document's text."),
+    "end": serializers.IntegerField(),
+    "page": serializers.IntegerField(
+        allow_null=True, help_text="The PDF or PPTX page of `start`, else null."
+    ),
+    "heading_path": serializers.ListField(
+        child=serializers.CharField(),
+        help_text="Titles of the headings the chunk sits under, outermost first.",
+    ),
+    "collection_id": serializers.UUIDField(),
+    "preview_url": serializers.CharField(help_text="Where the UI opens the document at this chunk."),
+    "context": ContextSerializer(allow_null=True, help_text="With `context` > 0 in the request; else null."),
+}
+
+
+class RerankerUseSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    applied = serializers.BooleanField()
+    reason = serializers.CharField(help_text="Why it was not applied (timeout, failure); empty when it was.")
+
+
+class CollectionErrorSerializer(serializers.Serializer):
+    collection_id = serializers.UUIDField()
+    message = serializers.CharField()
+
+
+# Built from a dict: a declared `errors` field would shadow Serializer.errors.
+SearchResponseSerializer = inline_serializer(
+    name="SearchResponse",
+    fields={
+        "query": serializers.CharField(),
+        "mode": serializers.ChoiceField(
+            choices=MODES, help_text="What ran: a hybrid query without keyword terms runs as semantic."
+        ),
+        "fusion": serializers.ChoiceField(
+            choices=FUSIONS, allow_null=True, help_text="In hybrid mode; else null."
+        ),
+        "merge": serializers.CharField(
+            allow_null=True, help_text='"rrf" when several collections were merged.'
+        ),
+        "reranker": RerankerUseSerializer(allow_null=True),
+        "offset": serializers.IntegerField(),
+        "limit": serializers.IntegerField(),
+        "results": inline_serializer(
+            name="SearchResult", fields=SEARCH_RESULT_FIELDS, many=True, help_text="Best first."
+        ),
+        "errors": CollectionErrorSerializer(
+            many=True, help_text="Collections that could not be searched, and why."
+        ),
+    },
+)
+
+
+class EvaluationRunSerializer(serializers.Serializer):
+    mode = serializers.ChoiceField(choices=MODES)
+    rerank = serializers.JSONField(help_text="false, true or a reranker's name, as asked.")
+    reranker = serializers.CharField(allow_null=True)
+    ndcg_at_10 = serializers.FloatField()
+    recall_at_k = serializers.FloatField()
+    mrr = serializers.FloatField()
+    queries = serializers.IntegerField()
+    failed = serializers.IntegerField(help_text="Searches that raised (counted as finding nothing).")
+    reranked = serializers.IntegerField(help_text="Searches the reranker actually reordered.")
+    mean_ms = serializers.FloatField()
+
+
+class EvaluationReportSerializer(serializers.Serializer):
+    k = serializers.IntegerField()
+    queries = serializers.IntegerField(
+        help_text="Queries with at least one relevant document in the collections."
+    )
+    skipped = serializers.ListField(child=serializers.CharField())
+    unmatched = serializers.ListField(child=serializers.CharField())
+    runs = EvaluationRunSerializer(many=True)

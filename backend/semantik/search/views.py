@@ -2,17 +2,36 @@
 
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from semantik.api import current_user
 from semantik.collections.selectors import collections_get_many_for_user
+from semantik.openapi import error
 from semantik.search.evaluation import evaluate
-from semantik.search.serializers import EvaluationRequestSerializer, SearchRequestSerializer
+from semantik.search.serializers import (
+    EvaluationReportSerializer,
+    EvaluationRequestSerializer,
+    SearchRequestSerializer,
+    SearchResponseSerializer,
+)
 from semantik.search.services import search
 
 
+@extend_schema_view(
+    post=extend_schema(
+        request=SearchRequestSerializer,
+        responses={
+            200: SearchResponseSerializer,
+            404: error("A collection does not exist or is not yours to see (`not_found`)."),
+            503: error(
+                "The embedding service (Triton), Qdrant or Redis is unavailable (`service_unavailable`)."
+            ),
+        },
+    )
+)
 class SearchView(APIView):
     api_scope = "search"
 
@@ -27,6 +46,15 @@ class SearchView(APIView):
         return Response({"query": body.validated_data["query"], **outcome})
 
 
+@extend_schema_view(
+    post=extend_schema(
+        request=EvaluationRequestSerializer,
+        responses={
+            200: EvaluationReportSerializer,
+            404: error("A collection does not exist or is not yours to see (`not_found`)."),
+        },
+    )
+)
 class EvaluationView(APIView):
     def post(self, request: Request) -> Response:
         body = EvaluationRequestSerializer(data=request.data)
