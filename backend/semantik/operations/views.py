@@ -1,4 +1,4 @@
-"""GET /api/v2/operations/{id}: an operation's status, counters and error."""
+"""Operations of the collections the caller may read: list, read, cancel (editors and the owner)."""
 
 from __future__ import annotations
 
@@ -9,19 +9,19 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from semantik.api import current_user, paginated, parse_uuid
-from semantik.operations.selectors import operation_get_for_user, operations_for_user
+from semantik.operations.selectors import operation_for, operations_readable_by
 from semantik.operations.services import operation_cancel, operation_state
 
 
 class OperationDetailView(APIView):
     def get(self, request: Request, operation_id: UUID) -> Response:
-        operation = operation_get_for_user(current_user(request), operation_id)
+        operation = operation_for(current_user(request), operation_id, "read")
         return Response(operation_state(operation))
 
 
 class OperationListView(APIView):
     def get(self, request: Request) -> Response:
-        operations = operations_for_user(current_user(request))
+        operations = operations_readable_by(current_user(request))
         if collection_id := request.query_params.get("collection"):
             operations = operations.filter(collection_id=parse_uuid(collection_id, "collection"))
         if status := request.query_params.get("status"):
@@ -31,5 +31,5 @@ class OperationListView(APIView):
 
 class OperationCancelView(APIView):
     def post(self, request: Request, operation_id: UUID) -> Response:
-        operation = operation_get_for_user(current_user(request), operation_id)
+        operation = operation_for(current_user(request), operation_id, "write")
         return Response(operation_state(operation_cancel(str(operation.pk))), status=202)
