@@ -55,6 +55,9 @@ def test_log_in_index_a_folder_watch_it_live_and_find_the_passage(
                 created = await http.post("/api/v2/collections", json={"name": "Journal"}, headers=headers)
                 assert created.status_code == 201, created.text
                 collection_id = created.json()["id"]
+                # The socket follows the new collection at once, starting with its state.
+                followed = json.loads(await asyncio.wait_for(ws.recv(), 10))
+                assert followed["type"] == "snapshot" and followed["data"]["collections"] == [collection_id]
                 added = await http.post(
                     f"/api/v2/collections/{collection_id}/sources",
                     json={"path": str(folder)},

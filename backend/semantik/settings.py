@@ -215,6 +215,10 @@ CACHES = {
     }
 }
 
+# Open live-update sockets per user, across every web process (counted in Redis); one more is
+# closed with code 4429.
+WS_MAX_CONNECTIONS_PER_USER = get_int("WS_MAX_CONNECTIONS_PER_USER", 10, minimum=1)
+
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",

@@ -196,3 +196,123 @@ def test_a_default_reranker_must_be_a_reranker_of_the_repository(api, reranker, 
     existing = api.post("/api/v2/collections", {"name": "Good"}, format="json").json()
     patched = api.patch(f"/api/v2/collections/{existing['id']}", {"default_reranker": name}, format="json")
     assert patched.status_code == 400 and "default_reranker" in patched.json()["error"]["details"]
+
+
+@pytest.fixture
+def shared(api, client_for, make_user, models):  # type: ignore[no-untyped-def]
+    """Alice's collection, and clients of bob (whom she shares it with as `role`) and of eve."""
+
+    def share(role: str):  # type: ignore[no-untyped-def]
+        collection = api.post("/api/v2/collections", {"name": "Team notes"}, format="json").json()
+        bob = make_user("bob")
+        response = api.post(
+            f"/api/v2/collections/{collection['id']}/shares", {"username": "Bob", "role": role}, format="json"
+        )
+        assert response.status_code == 201, response.json()
+        assert response.json()["username"] == "bob" and response.json()["user_id"] == bob.pk
+        return collection, client_for(bob), client_for(make_user("eve"))
+
+    return share
+
+
+def test_a_viewer_sees_a_shared_collection_with_its_role_and_cannot_change_it(shared):  # type: ignore[no-untyped-def]
+    collection, bob, eve = shared("viewer")
+    listed = bob.get("/api/v2/collections").json()["results"]
+    assert [(c["name"], c["role"], c["owner"]) for c in listed] == [("Team notes", "viewer", "alice")]
+    assert bob.get(f"/api/v2/collections/{collection['id']}").json()["role"] == "viewer"
+    refused = bob.patch(f"/api/v2/collections/{collection['id']}", {"name": "Mine now"}, format="json")
+    assert refused.status_code == 403 and refused.json()["error"]["code"] == "editor_required"
+    # Eve was not invited: to her it does not exist.
+    assert eve.get(f"/api/v2/collections/{collection['id']}").status_code == 404
+    assert eve.get("/api/v2/collections").json()["count"] == 0
+
+
+def test_an_editor_may_change_the_collection_but_not_publish_share_or_delete_it(shared):  # type: ignore[no-untyped-def]
+    collection, bob, _ = shared("editor")
+    url = f"/api/v2/collections/{collection['id']}"
+    renamed = bob.patch(url, {"name": "Renamed by Bob", "sync_interval_minutes": 60}, format="json")
+    assert renamed.status_code == 200 and renamed.json()["name"] == "Renamed by Bob"
+    for refused in (
+        bob.patch(url, {"is_public": True}, format="json"),
+        bob.delete(url),
+        bob.get(f"{url}/shares"),
+        bob.post(f"{url}/shares", {"username": "eve", "role": "viewer"}, format="json"),
+    ):
+        assert refused.status_code == 403 and refused.json()["error"]["code"] == "owner_required"
+    assert bob.get(url).json()["is_public"] is False
+
+
+def test_shares_are_listed_changed_and_ended_by_the_owner(api, shared):  # type: ignore[no-untyped-def]
+    collection, bob, _ = shared("viewer")
+    url = f"/api/v2/collections/{collection['id']}/shares"
+    bob_id = api.get(url).json()["results"][0]["user_id"]
+    # Sharing again changes the role: 200, not a second share.
+    again = api.post(url, {"username": "bob", "role": "editor"}, format="json")
+    assert again.status_code == 200 and again.json()["role"] == "editor"
+    assert [(s["username"], s["role"]) for s in api.get(url).json()["results"]] == [("bob", "editor")]
+    assert api.patch(f"{url}/{bob_id}", {"role": "viewer"}, format="json").json()["role"] == "viewer"
+    assert api.delete(f"{url}/{bob_id}").status_code == 204
+    assert api.get(url).json()["results"] == []
+    assert bob.get(f"/api/v2/collections/{collection['id']}").status_code == 404
+    assert api.delete(f"{url}/{bob_id}").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({"username": "nobody", "role": "viewer"}, "no user named 'nobody'"),
+        ({"username": "alice", "role": "viewer"}, "owns this collection"),
+        ({"username": "bob", "role": "owner"}, "role"),
+    ],
+)
+def test_a_share_with_an_unknown_user_the_owner_or_an_unknown_role_is_400(
+    api, make_user, models, body, message
+):  # type: ignore[no-untyped-def]
+    make_user("bob")
+    collection = api.post("/api/v2/collections", {"name": "Solo"}, format="json").json()
+    response = api.post(f"/api/v2/collections/{collection['id']}/shares", body, format="json")
+    assert response.status_code == 400
+    assert message in response.json()["error"]["message"]
+
+
+def test_a_public_collection_is_readable_by_everyone_signed_in_and_writable_by_none(
+    api, client_for, make_user, models
+):  # type: ignore[no-untyped-def]
+    collection = api.post("/api/v2/collections", {"name": "Handbook"}, format="json").json()
+    url = f"/api/v2/collections/{collection['id']}"
+    eve = client_for(make_user("eve"))
+    assert eve.get(url).status_code == 404
+    published = api.patch(url, {"is_public": True}, format="json")
+    assert published.status_code == 200 and published.json()["is_public"] is True
+    assert [(c["name"], c["role"]) for c in eve.get("/api/v2/collections").json()["results"]] == [
+        ("Handbook", "public")
+    ]
+    assert eve.get(url).json()["role"] == "public"
+    assert eve.patch(url, {"description": "defaced"}, format="json").status_code == 403
+    assert eve.delete(url).status_code == 403
+    assert api.patch(url, {"is_public": False}, format="json").status_code == 200
+    assert eve.get(url).status_code == 404
+
+
+def test_staff_have_no_implicit_access_to_other_users_collections(api, client_for, make_user, models):  # type: ignore[no-untyped-def]
+    collection = api.post("/api/v2/collections", {"name": "Private"}, format="json").json()
+    admin = make_user("root")
+    admin.is_staff = admin.is_superuser = True
+    admin.save()
+    staff = client_for(admin)
+    assert staff.get(f"/api/v2/collections/{collection['id']}").status_code == 404
+    assert staff.get("/api/v2/collections").json()["count"] == 0
+
+
+def test_the_list_filters_by_role(api, client_for, make_user, models):  # type: ignore[no-untyped-def]
+    bob = make_user("bob")
+    bobs = client_for(bob)
+    theirs = bobs.post("/api/v2/collections", {"name": "Bob's"}, format="json").json()
+    bobs.post(
+        f"/api/v2/collections/{theirs['id']}/shares", {"username": "alice", "role": "editor"}, format="json"
+    )
+    api.post("/api/v2/collections", {"name": "Alice's"}, format="json")
+    assert [c["name"] for c in api.get("/api/v2/collections?role=owner").json()["results"]] == ["Alice's"]
+    assert [c["name"] for c in api.get("/api/v2/collections?role=editor").json()["results"]] == ["Bob's"]
+    assert api.get("/api/v2/collections?role=viewer").json()["count"] == 0
+    assert api.get("/api/v2/collections?role=boss").status_code == 400

@@ -1,4 +1,4 @@
-"""The Collection: its owner, its embedding model, its chunking, and where its vectors live."""
+"""The Collection (its owner, model, chunking, and where its vectors live) and who else may use it."""
 
 from __future__ import annotations
 
@@ -45,6 +45,8 @@ class Collection(models.Model):
     sync_interval_minutes = models.PositiveIntegerField(null=True, blank=True)
     # The reranker search uses for this collection unless a request says otherwise; blank = none.
     default_reranker = models.CharField(max_length=128, blank=True, default="")
+    # Every signed-in user may read and search it (never change it); only its owner sets this.
+    is_public = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -56,3 +58,28 @@ class Collection(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class CollectionShare(models.Model):
+    """One user's access to someone else's collection: viewer (read, search) or editor (and change)."""
+
+    class Role(models.TextChoices):
+        VIEWER = "viewer", "Viewer"
+        EDITOR = "editor", "Editor"
+
+    collection = models.ForeignKey(Collection, on_delete=models.CASCADE, related_name="shares")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="collection_shares"
+    )
+    role = models.CharField(max_length=16, choices=Role.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["collection", "user"], name="collection_share_unique_user")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.collection} → {self.user} ({self.role})"

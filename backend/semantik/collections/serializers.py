@@ -8,7 +8,7 @@ from django.conf import settings
 from rest_framework import serializers
 
 from semantik.catalog.selectors import PrecisionNotServed, document_max_length, served_model
-from semantik.collections.models import Collection
+from semantik.collections.models import Collection, CollectionShare
 from semantik.collections.selectors import collection_vector_count
 from semantik.documents.chunking import SPECIAL_TOKENS, chunking_errors
 from semantik.inference.base import ModelNotFound
@@ -66,9 +66,14 @@ class CollectionUpdateSerializer(serializers.Serializer):
     default_reranker = serializers.CharField(
         required=False, allow_blank=True, max_length=128, validators=[validate_default_reranker]
     )
+    # Readable and searchable by every signed-in user; only the owner may change it.
+    is_public = serializers.BooleanField(required=False)
 
 
-class CollectionSerializer(serializers.ModelSerializer):
+class CollectionStateSerializer(serializers.ModelSerializer):
+    """A collection as everyone who may read it sees it (the `collection.updated` event's data)."""
+
+    owner = serializers.CharField(source="owner.username", read_only=True)
     document_count = serializers.IntegerField(read_only=True, default=0)
     failed_document_count = serializers.IntegerField(read_only=True, default=0)
     chunk_count = serializers.IntegerField(read_only=True, default=0)
@@ -97,7 +102,19 @@ class CollectionSerializer(serializers.ModelSerializer):
             "updated_at",
             "sync_interval_minutes",
             "default_reranker",
+            "owner",
+            "is_public",
         ]
+        read_only_fields = fields
+
+
+class CollectionSerializer(CollectionStateSerializer):
+    """A collection as the caller sees it: with their `role` (owner, editor, viewer or public)."""
+
+    role = serializers.CharField(read_only=True)
+
+    class Meta(CollectionStateSerializer.Meta):
+        fields = [*CollectionStateSerializer.Meta.fields, "role"]
         read_only_fields = fields
 
 
@@ -110,3 +127,22 @@ class CollectionDetailSerializer(CollectionSerializer):
 
     def get_vector_count(self, collection: Collection) -> int | None:
         return collection_vector_count(collection)
+
+
+class ShareSerializer(serializers.ModelSerializer):
+    user_id = serializers.IntegerField(read_only=True)
+    username = serializers.CharField(source="user.username", read_only=True)
+
+    class Meta:
+        model = CollectionShare
+        fields = ["user_id", "username", "role", "created_at", "updated_at"]
+        read_only_fields = fields
+
+
+class ShareCreateSerializer(serializers.Serializer):
+    username = serializers.CharField(max_length=150)
+    role = serializers.ChoiceField(choices=CollectionShare.Role.choices)
+
+
+class ShareUpdateSerializer(serializers.Serializer):
+    role = serializers.ChoiceField(choices=CollectionShare.Role.choices)

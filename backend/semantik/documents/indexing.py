@@ -238,7 +238,7 @@ class SourceIndexer:
         pending.done = True
         self.progress.add(files_processed=1, chunks_written=len(pending.chunks))
         publish(
-            self.operation.user_id,
+            self.operation.collection_id,
             "document.processed",
             {
                 "operation_id": str(self.operation.id),
@@ -246,6 +246,7 @@ class SourceIndexer:
                 "path": scanned.relative_path,
                 "chunks": len(pending.chunks),
             },
+            operation_id=self.operation.pk,
         )
 
     def forget_unfinished(self, document_ids: list[str]) -> None:
@@ -270,7 +271,7 @@ class SourceIndexer:
         )
         self.progress.add(files_failed=1)
         publish(
-            self.operation.user_id,
+            self.operation.collection_id,
             "document.failed",
             {
                 "operation_id": str(self.operation.id),
@@ -278,6 +279,7 @@ class SourceIndexer:
                 "path": scanned.relative_path,
                 "error": reason,
             },
+            operation_id=self.operation.pk,
         )
 
 

@@ -12,7 +12,7 @@ from django.contrib.auth.models import User
 from rest_framework.exceptions import ValidationError
 
 from semantik.catalog.selectors import collection_model, document_max_length, model_variant
-from semantik.collections.selectors import collection_get_for_user
+from semantik.collections.selectors import collection_for
 from semantik.documents.chunking import RECURSIVE, chunk, chunking_errors
 from semantik.documents.content import document_extracted
 from semantik.documents.extraction import Extracted, ExtractionError, extract
@@ -57,7 +57,7 @@ def chunking_preview(
     size, overlap = settings.DEFAULT_CHUNK_SIZE, settings.DEFAULT_CHUNK_OVERLAP
     collection = None
     if collection_id is not None:
-        collection = collection_get_for_user(user, collection_id)
+        collection = collection_for(user, collection_id, "read")
         model, size, overlap = collection.embedding_model, collection.chunk_size, collection.chunk_overlap
         strategy = collection.chunking_strategy
     strategy = chunking_strategy or strategy

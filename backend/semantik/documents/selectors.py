@@ -7,12 +7,12 @@ from collections.abc import Iterator, Sequence
 from typing import Any, overload
 from uuid import UUID
 
-from django.contrib.auth.models import User
 from django.db.models import QuerySet
 from rest_framework.exceptions import NotFound, ValidationError
 
 from semantik.api import ServiceUnavailable
 from semantik.collections.models import Collection
+from semantik.collections.selectors import AnyUser, Need, collection_check
 from semantik.documents.models import Document, Source
 from semantik.vectors import get_vector_store
 from semantik.vectors.base import VectorStoreError
@@ -49,15 +49,14 @@ def document_get(collection: Collection, document_id: UUID | str) -> Document:
     return document
 
 
-def document_get_for_user(user: User, document_id: UUID | str) -> Document:
-    """The document, or 404 whether it does not exist or its collection is someone else's."""
-    document = (
-        Document.objects.filter(pk=document_id, collection__owner=user)
-        .select_related("collection", "source")
-        .first()
-    )
+def document_for(user: AnyUser, document_id: UUID | str, need: Need) -> Document:
+    """The document if the user's role on its collection allows `need`; else 404 (whether it does
+    not exist or they may not read its collection), or 403 when they may read it."""
+    document = Document.objects.filter(pk=document_id).select_related("collection", "source").first()
+    missing = f"Document {document_id} not found."
     if document is None:
-        raise NotFound(f"Document {document_id} not found.")
+        raise NotFound(missing)
+    collection_check(user, document.collection, need, missing=missing)
     return document
 
 

@@ -18,6 +18,7 @@ from rest_framework.exceptions import ValidationError
 from semantik.api import Conflict
 from semantik.catalog.selectors import collection_model
 from semantik.collections.models import Collection
+from semantik.collections.services import collection_announce
 from semantik.documents.extraction import ExtractionError
 from semantik.documents.indexing import SourceIndexer
 from semantik.documents.models import Document, Source
@@ -234,28 +235,33 @@ def _settle(collection: Collection, failed: bool) -> None:
 
 
 def _run(operation: Operation, work: Callable[[], None]) -> None:
-    """Run an operation's work and end it as completed, cancelled or failed with a clear reason."""
+    """Run an operation's work and end it as completed, cancelled or failed with a clear reason.
+
+    The collection's status and statistics change at both ends: each is a `collection.updated`.
+    """
     collection = operation.collection
     Collection.objects.filter(pk=collection.pk).update(status=Collection.Status.INDEXING)
+    collection_announce(collection.pk)
     try:
         with heartbeat(operation, settings.OPERATION_HEARTBEAT_S):
             work()
     except OperationCancelled:
         _settle(collection, failed=False)
         operation_cancelled(operation)
-        return
     except (InferenceError, VectorStoreError, ExtractionError, Source.DoesNotExist, OSError) as exc:
         logger.warning("Operation %s failed: %s", operation.id, exc)
         _settle(collection, failed=True)
         operation_fail(operation, str(exc) or exc.__class__.__name__)
-        return
     except Exception as exc:
         logger.exception("Operation %s failed unexpectedly", operation.id)
         _settle(collection, failed=True)
         operation_fail(operation, f"Unexpected error: {exc.__class__.__name__}: {exc}")
+        collection_announce(collection.pk)
         raise
-    _settle(collection, failed=False)
-    operation_complete(operation)
+    else:
+        _settle(collection, failed=False)
+        operation_complete(operation)
+    collection_announce(collection.pk)
 
 
 def source_index(operation_id: str, task_id: str = "") -> None:

@@ -19,15 +19,15 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from semantik.api import Pagination, current_user, paginated, parse_uuid
-from semantik.collections.selectors import collection_get_for_user
+from semantik.collections.selectors import collection_for
 from semantik.documents.content import document_file, document_mime_type, document_text_window
 from semantik.documents.models import Document
 from semantik.documents.preview import chunking_preview
 from semantik.documents.reindexing import collection_reindex
 from semantik.documents.selectors import (
     DocumentChunks,
+    document_for,
     document_get,
-    document_get_for_user,
     documents_list,
     source_get,
 )
@@ -77,12 +77,12 @@ def accepted(operation: Operation, **extra: Any) -> Response:
 )
 class SourceListView(APIView):
     def get(self, request: Request, collection_id: UUID) -> Response:
-        collection = collection_get_for_user(current_user(request), collection_id)
+        collection = collection_for(current_user(request), collection_id, "read")
         return Response({"results": SourceSerializer(collection.sources.all(), many=True).data})
 
     def post(self, request: Request, collection_id: UUID) -> Response:
         user = current_user(request)
-        collection = collection_get_for_user(user, collection_id)
+        collection = collection_for(user, collection_id, "write")
         body = SourceAddSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
@@ -104,7 +104,7 @@ class ReindexView(APIView):
 
     def post(self, request: Request, collection_id: UUID) -> Response:
         user = current_user(request)
-        collection = collection_get_for_user(user, collection_id)
+        collection = collection_for(user, collection_id, "write")
         body = ReindexSerializer(data=request.data, context={"collection": collection})
         body.is_valid(raise_exception=True)
         return accepted(collection_reindex(collection=collection, user=user, target=body.validated_data))
@@ -119,12 +119,12 @@ class ReindexView(APIView):
 )
 class SourceDetailView(APIView):
     def get(self, request: Request, collection_id: UUID, source_id: UUID) -> Response:
-        collection = collection_get_for_user(current_user(request), collection_id)
+        collection = collection_for(current_user(request), collection_id, "read")
         return Response(SourceSerializer(source_get(collection, source_id)).data)
 
     def delete(self, request: Request, collection_id: UUID, source_id: UUID) -> Response:
         user = current_user(request)
-        source = source_get(collection_get_for_user(user, collection_id), source_id)
+        source = source_get(collection_for(user, collection_id, "write"), source_id)
         return accepted(source_remove(source=source, user=user))
 
 
@@ -132,7 +132,7 @@ class SourceDetailView(APIView):
 class SourceRescanView(APIView):
     def post(self, request: Request, collection_id: UUID, source_id: UUID) -> Response:
         user = current_user(request)
-        source = source_get(collection_get_for_user(user, collection_id), source_id)
+        source = source_get(collection_for(user, collection_id, "write"), source_id)
         return accepted(source_rescan(source=source, user=user))
 
 
@@ -154,7 +154,7 @@ class UploadView(APIView):
 
     def post(self, request: Request, collection_id: UUID) -> Response:
         user = current_user(request)
-        collection = collection_get_for_user(user, collection_id)
+        collection = collection_for(user, collection_id, "write")
         operation_ensure_idle(collection)  # before the body is read: a busy collection stores nothing
         form = request.POST  # the parsed form fields: one `paths` value per file, if any
         operation, stored = upload_add(
@@ -181,7 +181,7 @@ class DocumentListView(APIView):
     pagination_class = Pagination
 
     def get(self, request: Request, collection_id: UUID) -> Response:
-        collection = collection_get_for_user(current_user(request), collection_id)
+        collection = collection_for(current_user(request), collection_id, "read")
         source = request.query_params.get("source")
         documents = documents_list(
             collection,
@@ -194,7 +194,7 @@ class DocumentListView(APIView):
 @extend_schema_view(get=extend_schema(responses=DocumentSerializer))
 class DocumentDetailView(APIView):
     def get(self, request: Request, collection_id: UUID, document_id: UUID) -> Response:
-        collection = collection_get_for_user(current_user(request), collection_id)
+        collection = collection_for(current_user(request), collection_id, "read")
         return Response(DocumentSerializer(document_get(collection, document_id)).data)
 
 
@@ -203,7 +203,7 @@ class DocumentView(APIView):
     """GET /api/v2/documents/{id}: the document, as in its collection's list."""
 
     def get(self, request: Request, document_id: UUID) -> Response:
-        return Response(DocumentSerializer(document_get_for_user(current_user(request), document_id)).data)
+        return Response(DocumentSerializer(document_for(current_user(request), document_id, "read")).data)
 
 
 @extend_schema_view(get=extend_schema(responses={200: DocumentChunkSerializer(many=True), 503: QDRANT_DOWN}))
@@ -213,7 +213,7 @@ class DocumentChunksView(APIView):
     pagination_class = Pagination
 
     def get(self, request: Request, document_id: UUID) -> Response:
-        document = document_get_for_user(current_user(request), document_id)
+        document = document_for(current_user(request), document_id, "read")
         return paginated(request, self, DocumentChunks(document), lambda page: page)
 
 
@@ -245,7 +245,7 @@ class DocumentContentView(APIView):
     content_negotiation_class = _AnyAccept
 
     def get(self, request: Request, document_id: UUID) -> FileResponse:
-        document = document_get_for_user(current_user(request), document_id)
+        document = document_for(current_user(request), document_id, "read")
         path = document_file(document)
         mime_type = document_mime_type(document, path)
         response = FileResponse(
@@ -271,7 +271,7 @@ class DocumentTextView(APIView):
     """GET /api/v2/documents/{id}/text?start=&end=: the extracted text (a range of it) and page starts."""
 
     def get(self, request: Request, document_id: UUID) -> Response:
-        document = document_get_for_user(current_user(request), document_id)
+        document = document_for(current_user(request), document_id, "read")
         window = TextRangeSerializer(data=request.query_params)
         window.is_valid(raise_exception=True)
         return Response(
@@ -285,7 +285,7 @@ class DocumentRetryView(APIView):
 
     def post(self, request: Request, document_id: UUID) -> Response:
         user = current_user(request)
-        return accepted(document_retry(document=document_get_for_user(user, document_id), user=user))
+        return accepted(document_retry(document=document_for(user, document_id, "write"), user=user))
 
 
 @extend_schema_view(

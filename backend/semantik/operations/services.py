@@ -1,4 +1,4 @@
-"""Operation state changes. Each one is saved first, then announced to the owner's sockets."""
+"""Operation state changes. Each is saved first, then announced to the sockets following its collection."""
 
 from __future__ import annotations
 
@@ -95,7 +95,7 @@ def _rate_and_eta(operation: Operation) -> tuple[float | None, float | None]:
 
 
 def _announce(operation: Operation, event_type: EventType) -> None:
-    publish(operation.user_id, event_type, dict(operation_state(operation)))
+    publish(operation.collection_id, event_type, dict(operation_state(operation)), operation_id=operation.pk)
 
 
 def operation_ensure_idle(collection: Collection) -> None:

@@ -1,4 +1,4 @@
-"""Operations: list, read (status, counters, error), cancel."""
+"""Operations of the collections the caller may read: list, read, cancel (editors and the owner)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from rest_framework.views import APIView
 from semantik.api import Pagination, current_user, paginated, parse_uuid
 from semantik.openapi import error
 from semantik.operations.models import Operation
-from semantik.operations.selectors import operation_get_for_user, operations_for_user
+from semantik.operations.selectors import operation_for, operations_readable_by
 from semantik.operations.serializers import OperationSerializer
 from semantik.operations.services import operation_cancel, operation_state
 
@@ -21,7 +21,7 @@ from semantik.operations.services import operation_cancel, operation_state
 @extend_schema_view(get=extend_schema(responses=OperationSerializer))
 class OperationDetailView(APIView):
     def get(self, request: Request, operation_id: UUID) -> Response:
-        operation = operation_get_for_user(current_user(request), operation_id)
+        operation = operation_for(current_user(request), operation_id, "read")
         return Response(operation_state(operation))
 
 
@@ -38,7 +38,7 @@ class OperationListView(APIView):
     pagination_class = Pagination
 
     def get(self, request: Request) -> Response:
-        operations = operations_for_user(current_user(request))
+        operations = operations_readable_by(current_user(request))
         if collection_id := request.query_params.get("collection"):
             operations = operations.filter(collection_id=parse_uuid(collection_id, "collection"))
         if status := request.query_params.get("status"):
@@ -55,5 +55,5 @@ class OperationListView(APIView):
 )
 class OperationCancelView(APIView):
     def post(self, request: Request, operation_id: UUID) -> Response:
-        operation = operation_get_for_user(current_user(request), operation_id)
+        operation = operation_for(current_user(request), operation_id, "write")
         return Response(operation_state(operation_cancel(str(operation.pk))), status=202)
