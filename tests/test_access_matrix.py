@@ -248,6 +248,15 @@ MATRIX: dict[tuple[str, str], Row] = {
         shows=TEXT,
         body={"query": "nightingale", "collections": ["{collection}"], "mode": "keyword", "k": 5},
     ),
+    ("api/v2/search/evaluate", "POST"): Row(
+        "/api/v2/search/evaluate",
+        search_scope(),
+        body={
+            "collections": ["{collection}"],
+            "queries": [{"query": "nightingale", "relevant": ["{document}"]}],
+            "modes": ["keyword"],
+        },
+    ),
 }
 
 

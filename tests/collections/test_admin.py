@@ -68,12 +68,63 @@ def test_what_shapes_the_vectors_is_read_only_and_the_name_is_not(admin_client, 
         "embedding_model": "another-model",
         "chunk_size": "17",
         "vector_collection": "elsewhere",
+        **no_shares(),
     }
     assert admin_client.post(url, form).status_code == 302
     collection.refresh_from_db()
     assert collection.name == "Renamed"
     assert (collection.embedding_model, collection.chunk_size) == ("all-minilm-l6-v2", 128)
     assert collection.vector_collection != "elsewhere"
+
+
+def no_shares(total: int = 0, initial: int = 0) -> dict[str, object]:
+    """The management form of the shares inline."""
+    return {
+        "shares-TOTAL_FORMS": str(total),
+        "shares-INITIAL_FORMS": str(initial),
+        "shares-MIN_NUM_FORMS": "0",
+        "shares-MAX_NUM_FORMS": "1000",
+    }
+
+
+def test_staff_share_and_unshare_a_collection_through_the_sharing_services(  # type: ignore[no-untyped-def]
+    admin_client, collection, make_user, monkeypatch
+):
+    from semantik.collections import services
+    from semantik.collections.models import CollectionShare
+
+    ended: list[int] = []
+    real = services.collection_unshare
+    monkeypatch.setattr(
+        "semantik.collections.admin.collection_unshare",
+        lambda share: (ended.append(share.user_id), real(share)),
+    )
+    bob = make_user("bob")
+    url = f"/admin/collections/collection/{collection.pk}/change/"
+    form = {
+        "name": collection.name,
+        "description": "",
+        "owner": collection.owner_id,
+        "sync_interval_minutes": "",
+        "default_reranker": "",
+        **no_shares(total=1),
+        "shares-0-user": bob.pk,
+        "shares-0-role": "viewer",
+    }
+    assert admin_client.post(url, form).status_code == 302
+    share = CollectionShare.objects.get(collection=collection)
+    assert (share.user, share.role) == (bob, "viewer")
+
+    form = {
+        **form,
+        **no_shares(total=1, initial=1),
+        "shares-0-id": share.pk,
+        "shares-0-collection": collection.pk,
+        "shares-0-DELETE": "on",
+    }
+    assert admin_client.post(url, form).status_code == 302
+    assert not CollectionShare.objects.filter(collection=collection).exists()
+    assert ended == [bob.pk]
 
 
 def test_collections_are_made_through_the_api_not_the_admin(admin_client) -> None:  # type: ignore[no-untyped-def]

@@ -12,8 +12,13 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 
 from semantik.api import Conflict
-from semantik.collections.models import Collection
-from semantik.collections.services import collection_delete
+from semantik.collections.models import Collection, CollectionShare
+from semantik.collections.services import (
+    collection_delete,
+    collection_share,
+    collection_share_update,
+    collection_unshare,
+)
 from semantik.documents.models import Document, Source
 from semantik.operations.models import Operation
 
@@ -37,11 +42,24 @@ def deletion_refusals(collections: QuerySet[Collection]) -> list[str]:
     ]
 
 
+class CollectionShareInline(admin.TabularInline):
+    """Who else may use the collection. Saved through the sharing services, so ending a share also
+    stops that user's sockets receiving the collection's events, as through the API."""
+
+    model = CollectionShare
+    extra = 0
+    fields = ["user", "role", "created_at"]
+    readonly_fields = ["created_at"]
+    autocomplete_fields = ["user"]
+
+
 @admin.register(Collection)
 class CollectionAdmin(admin.ModelAdmin):
+    inlines = [CollectionShareInline]
     list_display = [
         "name",
         "owner",
+        "is_public",
         "embedding_model",
         "precision",
         "status",
@@ -51,7 +69,7 @@ class CollectionAdmin(admin.ModelAdmin):
         "chunk_count",
         "created_at",
     ]
-    list_filter = ["status", "embedding_model", "precision"]
+    list_filter = ["status", "is_public", "embedding_model", "precision"]
     list_select_related = ["owner"]
     search_fields = ["name", "owner__username"]
     autocomplete_fields = ["owner"]
@@ -75,6 +93,19 @@ class CollectionAdmin(admin.ModelAdmin):
         "created_at",
         "updated_at",
     ]
+
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        if formset.model is not CollectionShare:
+            super().save_formset(request, form, formset, change)
+            return
+        shares = formset.save(commit=False)
+        for share in formset.deleted_objects:
+            collection_unshare(share)
+        for share in shares:
+            if share.pk is None:
+                collection_share(form.instance, username=share.user.get_username(), role=share.role)
+            else:
+                collection_share_update(share, role=share.role)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Collection]:
         documents = Document.objects.filter(collection=OuterRef("pk"))

@@ -56,6 +56,9 @@ class SearchView(APIView):
     )
 )
 class EvaluationView(APIView):
+    # It runs searches and changes nothing: an API key needs the search scope.
+    api_scope = "search"
+
     def post(self, request: Request) -> Response:
         body = EvaluationRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
