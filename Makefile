@@ -6,15 +6,22 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 MODEL_REPOSITORY ?= model_repository
 DEFAULT_MODEL_DIR := $(MODEL_REPOSITORY)/all-minilm-l6-v2
+NPM ?= npm
+FRONTEND := frontend
+UI_BUILD_DIR := backend/semantik/web/static/ui
+UI_INDEX := $(UI_BUILD_DIR)/index.html
+FRONTEND_DEPS := $(FRONTEND)/node_modules/.installed
 
 .DEFAULT_GOAL := help
 .PHONY: help install install-dev models run test check lint format typecheck clean
+.PHONY: frontend-install frontend-build frontend-dev frontend-test frontend-check
 
 help:
 	@echo "make run        install, export the default model, start the embedded stack, serve on :8080"
 	@echo "make test       install test dependencies and run the whole test suite"
 	@echo "make models     (re)export the default embedding model into $(MODEL_REPOSITORY)/"
-	@echo "make check      lint, type-check and test"
+	@echo "make check      lint, type-check and test (backend and UI)"
+	@echo "make frontend-build | frontend-dev | frontend-test   build the UI, serve it with live reload, test it"
 	@echo "make clean      remove the virtual environment and build outputs (keeps data/)"
 
 $(PY):
@@ -45,7 +52,7 @@ models: install
 bench-embed: install-dev models
 	HF_HUB_OFFLINE=1 $(PY) scripts/bench/embed.py --repository $(MODEL_REPOSITORY)
 
-run: install models
+run: install models $(UI_INDEX)
 	HF_HUB_OFFLINE=1 $(VENV)/bin/semantik run
 
 test: install-dev models
@@ -62,10 +69,38 @@ format: install-dev
 typecheck: install-dev
 	$(VENV)/bin/mypy
 
-check: lint typecheck test
+check: lint typecheck frontend-check test
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info backend/*.egg-info .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(FRONTEND)/node_modules $(UI_BUILD_DIR)
+
+# The web UI (frontend/): React + TypeScript built by Vite into backend/semantik/web/static/ui/,
+# which Django serves (WhiteNoise), so `make run` needs no Node process. Node.js 20.19+ builds it.
+frontend-install:
+	cd $(FRONTEND) && $(NPM) ci
+	@touch $(FRONTEND_DEPS)
+
+$(FRONTEND_DEPS): $(FRONTEND)/package-lock.json
+	$(MAKE) frontend-install
+
+frontend-build: $(FRONTEND_DEPS)
+	cd $(FRONTEND) && $(NPM) run build
+
+# The UI with live reload on http://localhost:5173, its API calls proxied to `make run` on :8080.
+frontend-dev: $(FRONTEND_DEPS)
+	cd $(FRONTEND) && $(NPM) run dev
+
+frontend-test: $(FRONTEND_DEPS)
+	cd $(FRONTEND) && $(NPM) test
+
+frontend-check: $(FRONTEND_DEPS)
+	cd $(FRONTEND) && $(NPM) run typecheck && $(NPM) run lint && $(NPM) test && $(NPM) run build
+
+# Built once when missing (`make frontend-build` rebuilds). Without Node the placeholder page is served.
+$(UI_INDEX):
+	@if command -v $(NPM) >/dev/null 2>&1; then $(MAKE) frontend-build; \
+	else echo "npm not found: serving a placeholder page instead of the UI (install Node.js 20.19+, then make frontend-build)"; fi
 
 # The Python documentation indexed end to end through the API, against a plain
 # sentence-transformers + qdrant-client script in the same run; one JSON line on stdout.

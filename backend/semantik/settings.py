@@ -205,6 +205,17 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 WHITENOISE_USE_FINDERS = True
+# The web UI as `make frontend-build` writes it (Vite, from frontend/): index.html and hashed assets,
+# found as the web app's static files and served under /static/ui/.
+UI_BUILD_DIR = BASE_DIR / "web" / "static" / "ui"
+
+
+def _immutable_ui_asset(path: str, url: str) -> bool:
+    # Vite names every asset by its content hash: browsers may keep them for good.
+    return url.startswith(f"{STATIC_URL}ui/assets/")
+
+
+WHITENOISE_IMMUTABLE_FILE_TEST = _immutable_ui_asset
 
 CACHES = {
     "default": {

@@ -1,1 +1,1 @@
-"""Web: serves the React UI's built files (a placeholder page until the UI is built)."""
+"""Web: serves the React UI built from frontend/ (a placeholder page until it is built)."""
