@@ -57,6 +57,8 @@ run: install models $(UI_INDEX)
 
 test: install-dev models
 	HF_HUB_OFFLINE=1 $(PY) -m pytest
+	@if command -v $(NPM) >/dev/null 2>&1; then $(MAKE) frontend-test; \
+	else echo "npm not found: the UI's unit tests were skipped (install Node.js 20.19+)"; fi
 
 lint: install-dev
 	$(VENV)/bin/ruff check .
