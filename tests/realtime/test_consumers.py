@@ -349,3 +349,15 @@ def test_slots_left_by_a_crashed_server_expire_instead_of_counting(live_server_a
     finally:
         client.delete(slots_key(user.pk))
         client.close()
+
+
+def test_deleting_a_collection_is_a_collection_deleted_event(live_server_asgi, api, user, models):  # type: ignore[no-untyped-def]
+    collection = api.post("/api/v2/collections", {"name": "Doomed"}, format="json").json()
+
+    async def scenario() -> dict:
+        async with connect(live_server_asgi, user) as ws:
+            await ws.next_of("snapshot")
+            await sync_to_async(api.delete)(f"/api/v2/collections/{collection['id']}")
+            return await ws.next_of("collection.deleted")
+
+    assert asyncio.run(scenario())["data"] == {"id": collection["id"]}

@@ -175,7 +175,12 @@ def collection_delete(collection: Collection) -> None:
                 "cancel it or wait for it to finish."
             )
         vector_collection = locked.vector_collection
+        collection_id = locked.pk
         locked.delete()
+        # The sockets following it learn it is gone (and stop waiting for its events).
+        transaction.on_commit(
+            lambda: publish(collection_id, "collection.deleted", {"id": str(collection_id)})
+        )
         # After the commit: a rolled-back delete must not have lost the vectors. A failure here
         # leaves an unreferenced Qdrant collection, never a row pointing at nothing.
         transaction.on_commit(lambda: get_vector_store().drop_collection(vector_collection))

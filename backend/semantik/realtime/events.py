@@ -32,6 +32,7 @@ EventType = Literal[
     "document.processed",
     "document.failed",
     "collection.updated",
+    "collection.deleted",
 ]
 
 
