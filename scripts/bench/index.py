@@ -50,8 +50,9 @@ def copy_corpus(target: Path, limit: int | None) -> list[Path]:
     return [target / p.relative_to(CORPUS) for p in pages]
 
 
-def chunk_texts(pages: list[Path], tokenizer, chunk_size: int, overlap: int) -> list[str]:  # type: ignore[no-untyped-def]
-    from semantik.documents.chunking import chunk_by_tokens
+def chunk_texts(pages: list[Path], tokenizer, strategy: str, chunk_size: int, overlap: int) -> list[str]:  # type: ignore[no-untyped-def]
+    """The chunks ingestion makes of the pages (same extraction, strategy, size and overlap)."""
+    from semantik.documents.chunking import chunk
     from semantik.documents.extraction import ExtractionError, extract
 
     texts = []
@@ -61,7 +62,15 @@ def chunk_texts(pages: list[Path], tokenizer, chunk_size: int, overlap: int) -> 
         except ExtractionError:
             continue
         spans = tokenizer.token_spans(extracted.text)
-        texts.extend(c.text for c in chunk_by_tokens(extracted.text, spans, chunk_size, overlap))
+        chunks = chunk(
+            extracted.text,
+            spans,
+            strategy=strategy,
+            chunk_size=chunk_size,
+            overlap=overlap,
+            headings=extracted.headings,
+        )
+        texts.extend(c.text for c in chunks)
     return texts
 
 
@@ -77,7 +86,7 @@ def raw_embedding_rate(triton_url: str, model_dir: Path, texts: list[str], batch
 
 
 def baseline_rate(
-    pages: list[Path], model_path: Path, chunk_size: int, overlap: int, batch: int
+    pages: list[Path], model_path: Path, strategy: str, chunk_size: int, overlap: int, batch: int
 ) -> tuple[int, float]:
     """What a person would write by hand: extract, chunk, sentence-transformers, qdrant-client."""
     from qdrant_client import QdrantClient, models
@@ -91,7 +100,9 @@ def baseline_rate(
         "baseline", vectors_config=models.VectorParams(size=384, distance=models.Distance.COSINE)
     )
     started = time.perf_counter()
-    texts = chunk_texts(pages, ModelTokenizer(ROOT / "model_repository" / MODEL), chunk_size, overlap)
+    texts = chunk_texts(
+        pages, ModelTokenizer(ROOT / "model_repository" / MODEL), strategy, chunk_size, overlap
+    )
     next_id = 0
     for i in tqdm(range(0, len(texts), batch), desc="baseline", file=sys.stderr):
         part = texts[i : i + batch]
@@ -208,7 +219,13 @@ def main() -> None:
         chunks = detail["chunk_count"]
         from semantik.inference.tokenization import ModelTokenizer
 
-        texts = chunk_texts(pages, ModelTokenizer(model_dir), detail["chunk_size"], detail["chunk_overlap"])
+        texts = chunk_texts(
+            pages,
+            ModelTokenizer(model_dir),
+            detail["chunking_strategy"],
+            detail["chunk_size"],
+            detail["chunk_overlap"],
+        )
         # A seeded sample of the same chunks: the raw rate settles within a few thousand chunks,
         # and re-embedding the whole corpus would add as much time again as the index itself.
         sample = random.Random(7).sample(texts, min(len(texts), args.embed_sample))
@@ -232,6 +249,7 @@ def main() -> None:
         "rescan_fraction": round(rescan_seconds / seconds, 4),
         "model": MODEL,
         "precision": info.precision,
+        "chunking": detail["chunking_strategy"],
         "embed_sample": len(sample),
     }
     if not args.skip_baseline:
@@ -239,7 +257,12 @@ def main() -> None:
 
         _, source_path = resolve_source(info.source)
         baseline_chunks, baseline = baseline_rate(
-            pages, source_path, detail["chunk_size"], detail["chunk_overlap"], batch=64
+            pages,
+            source_path,
+            detail["chunking_strategy"],
+            detail["chunk_size"],
+            detail["chunk_overlap"],
+            batch=64,
         )
         result.update(
             baseline_chunks=baseline_chunks,
