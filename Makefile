@@ -13,8 +13,9 @@ UI_INDEX := $(UI_BUILD_DIR)/index.html
 FRONTEND_DEPS := $(FRONTEND)/node_modules/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-dev models run test check lint format typecheck clean
+.PHONY: help install install-dev dev-install models run test test-coverage check lint format typecheck clean
 .PHONY: frontend-install frontend-build frontend-dev frontend-test frontend-check
+.PHONY: wizard docker-up docker-down docker-logs docker-build-fresh
 
 help:
 	@echo "make run        install, export the default model, start the embedded stack, serve on :8080"
@@ -23,6 +24,9 @@ help:
 	@echo "make check      lint, type-check and test (backend and UI)"
 	@echo "make frontend-build | frontend-dev | frontend-test   build the UI, serve it with live reload, test it"
 	@echo "make clean      remove the virtual environment and build outputs (keeps data/)"
+	@echo "make test-coverage   the test suite with a coverage report (htmlcov/)"
+	@echo "make wizard     set up the Docker stack: writes .env (0600) and generated secrets/"
+	@echo "make docker-up | docker-down | docker-logs | docker-build-fresh   the Docker Compose stack"
 
 $(PY):
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Semantik needs Python 3.11 or newer"'
@@ -40,6 +44,7 @@ $(VENV)/.installed-dev: pyproject.toml $(VENV)/.installed
 
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
+dev-install: install-dev
 
 # The default model in fp32 and int8, served side by side. Idempotent: an existing, verified
 # export of the same source and precision is kept (a re-run takes a few seconds).
@@ -60,9 +65,15 @@ test: install-dev models
 	@if command -v $(NPM) >/dev/null 2>&1; then $(MAKE) frontend-test; \
 	else echo "npm not found: the UI's unit tests were skipped (install Node.js 20.19+)"; fi
 
+# pytest-cov measures the test process; the subprocesses some tests start are not counted.
+test-coverage: install-dev models
+	HF_HUB_OFFLINE=1 $(PY) -m pytest --cov=semantik --cov-report=term-missing:skip-covered --cov-report=html
+
 lint: install-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	@if command -v shellcheck >/dev/null 2>&1; then shellcheck scripts/*.sh; \
+	else echo "shellcheck not found: the shell scripts were not linted (apt-get install shellcheck)"; fi
 
 format: install-dev
 	$(VENV)/bin/ruff format .
@@ -115,3 +126,41 @@ bench-index: install-dev models
 .PHONY: bench-search
 bench-search: install-dev models
 	HF_HUB_OFFLINE=1 $(PY) scripts/bench/search.py
+
+# The distributed stack (docker-compose.yml): PostgreSQL, Redis, Qdrant, Triton, web, worker, beat,
+# Flower. `make wizard` first (it writes .env and secrets/); `make run` needs none of this.
+DOCKER_COMPOSE ?= docker compose
+COMPOSE := $(DOCKER_COMPOSE) --profile backend
+define require_compose
+	@$(DOCKER_COMPOSE) version >/dev/null 2>&1 || { \
+	  echo "make $@: needs Docker Engine with the Compose v2 plugin, and '$(DOCKER_COMPOSE) version' failed."; \
+	  echo "Install Docker (https://docs.docker.com/engine/install/), or use 'make run' (the embedded stack, no Docker)."; \
+	  exit 1; }
+endef
+define require_wizard
+	@test -f secrets/db_password || { echo "make $@: no secrets/ yet: run 'make wizard' first."; exit 1; }
+endef
+
+wizard:
+	@$(PYTHON) scripts/wizard.py
+
+docker-up:
+	$(require_compose)
+	$(require_wizard)
+	$(COMPOSE) up -d --build --wait
+	@echo "Semantik is up (the address is in .env: WEB_BIND, WEB_PORT); scripts/health-check.sh checks every service."
+
+docker-down:
+	$(require_compose)
+	$(COMPOSE) down
+
+docker-logs:
+	$(require_compose)
+	$(COMPOSE) logs -f --tail=200
+
+# Every image rebuilt from scratch (base images pulled again, no layer cache), then recreated.
+docker-build-fresh:
+	$(require_compose)
+	$(require_wizard)
+	$(COMPOSE) build --no-cache --pull
+	$(COMPOSE) up -d --force-recreate --wait

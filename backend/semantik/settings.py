@@ -9,6 +9,8 @@ from typing import Any
 
 from semantik.database_url import parse_database_url
 from semantik.env import SettingError, get_bool, get_float, get_int, get_list, get_paths, get_rate, get_str
+from semantik.logs.config import FORMATS as LOG_FORMATS
+from semantik.logs.config import logging_config
 
 BASE_DIR = Path(__file__).resolve().parent
 PROJECT_ROOT = BASE_DIR.parent.parent
@@ -16,6 +18,15 @@ PROJECT_ROOT = BASE_DIR.parent.parent
 DEBUG = get_bool("DEBUG", default=True)
 DATA_DIR = Path(get_str("DATA_DIR", str(PROJECT_ROOT / "data"))).expanduser().resolve()
 LOG_LEVEL = get_str("LOG_LEVEL", "INFO").upper()
+# JSON lines in production (one object per line, with request and operation ids), readable lines
+# in development.
+LOG_FORMAT = get_str("LOG_FORMAT", "console" if DEBUG else "json").strip().lower()
+if LOG_FORMAT not in LOG_FORMATS:
+    raise SettingError(f"LOG_FORMAT={LOG_FORMAT!r} is not one of {', '.join(LOG_FORMATS)}")
+# Also write JSON lines to a rotating file in this folder (the compose stack sets logs/).
+LOG_DIR = Path(get_str("LOG_DIR")).expanduser().resolve() if get_str("LOG_DIR") else None
+LOG_FILE_MAX_BYTES = get_int("LOG_FILE_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)
+LOG_FILE_BACKUPS = get_int("LOG_FILE_BACKUPS", 5, minimum=0)
 
 
 def _secret_key() -> str:
@@ -49,12 +60,18 @@ INSTANCE_NAME = get_str("INSTANCE_NAME", "semantik")
 # and sets the variable before this module is read.
 DATABASE_URL = get_str("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/semantik")
 REDIS_URL = get_str("REDIS_URL", "redis://127.0.0.1:6379/0")
+# One Triton server's gRPC address, or several separated by commas: each model's client then sends
+# its calls to them in turn (round robin), skipping one that is down. A load balancer is one URL.
 TRITON_URL = get_str("TRITON_URL", "127.0.0.1:8001")
 # Triton's Prometheus endpoint, re-exposed under /metrics; `semantik run` sets it for the embedded
 # Triton. Unset (a remote Triton nobody pointed us at): Triton's metrics are left out.
 TRITON_METRICS_URL = get_str("TRITON_METRICS_URL") or None
 QDRANT_URL = get_str("QDRANT_URL") or None
 QDRANT_API_KEY = get_str("QDRANT_API_KEY") or None
+# Shards and replicas of each new Qdrant collection (a Qdrant cluster spreads and copies them);
+# the embedded engine keeps one of each.
+QDRANT_SHARDS = get_int("QDRANT_SHARDS", 1, minimum=1)
+QDRANT_REPLICAS = get_int("QDRANT_REPLICAS", 1, minimum=1)
 QDRANT_PATH = Path(get_str("QDRANT_PATH", str(DATA_DIR / "qdrant"))).expanduser()
 
 DOCUMENT_PATH = [p.resolve() for p in get_paths("DOCUMENT_PATH", [DATA_DIR / "documents"])]
@@ -94,6 +111,10 @@ BATCH_SIZE = get_int("BATCH_SIZE", get_int("INGEST_BATCH_SIZE", 64, minimum=1), 
 
 # A bearer token that may read /metrics (for Prometheus); staff users may read it without one.
 METRICS_TOKEN = get_str("METRICS_TOKEN") or None
+# A Celery worker started by the `celery worker` command serves its own Prometheus metrics on this
+# port (0: not at all); `semantik run` runs its worker inside the web process, whose /metrics has them.
+WORKER_METRICS_PORT = get_int("WORKER_METRICS_PORT", 9091, minimum=0)
+WORKER_METRICS_ADDRESS = get_str("WORKER_METRICS_ADDRESS", "0.0.0.0")
 # Search: a reranker slower than this is skipped (the unreranked order is returned, and says
 # so); query vectors are kept in Redis this long (0: not cached).
 RERANK_TIMEOUT_S = get_float("RERANK_TIMEOUT_S", 3.0)
@@ -147,6 +168,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "semantik.logs.middleware.request_id",
     "semantik.metrics.middleware.request_metrics",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -334,6 +356,8 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # healthy task would be handed to a second worker while the first is still running it.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": get_int("CELERY_VISIBILITY_TIMEOUT", 6 * 3600)}
 CELERY_TASK_ALWAYS_EAGER = get_bool("CELERY_TASK_ALWAYS_EAGER", False)
+# Celery keeps the LOGGING below (JSON, request and operation ids) instead of installing its own.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE = {
     "reap-stale-operations": {"task": "semantik.reap_stale_operations", "schedule": 60.0},
     "sync-collections": {"task": "semantik.sync_collections", "schedule": 60.0},
@@ -345,14 +369,6 @@ CELERY_WORKER_CONCURRENCY = get_int("CELERY_WORKER_CONCURRENCY", 2, minimum=1)
 OPERATION_STALE_AFTER_S = get_int("OPERATION_STALE_AFTER_S", 300, minimum=2)
 OPERATION_HEARTBEAT_S = get_float("OPERATION_HEARTBEAT_S", 15.0)
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"console": {"format": "%(asctime)s %(levelname)-7s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "console"}},
-    "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {
-        "django.db.backends": {"level": "INFO"},
-        "httpx": {"level": "WARNING"},
-    },
-}
+if LOG_DIR is not None:
+    LOG_DIR.mkdir(parents=True, exist_ok=True)
+LOGGING = logging_config(LOG_LEVEL, LOG_FORMAT, LOG_DIR, LOG_FILE_MAX_BYTES, LOG_FILE_BACKUPS)

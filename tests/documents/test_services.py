@@ -214,3 +214,23 @@ def test_renaming_a_file_moves_its_chunks_to_the_new_name(collection, documents_
     index(collection, documents_root, user)
     assert list(Document.objects.values_list("relative_path", flat=True)) == ["new.txt"]
     assert_exact(collection)
+
+
+def test_lines_logged_while_an_operation_runs_carry_its_id(collection, documents_root, user, settings):  # type: ignore[no-untyped-def]
+    import logging
+
+    from semantik.inference.runtime import reset_embedders
+    from semantik.stack.ports import find_free_port
+    from tests.logs.capture import json_lines
+
+    settings.TRITON_URL = f"127.0.0.1:{find_free_port()}"
+    settings.TRITON_TIMEOUT_S = 2
+    reset_embedders()
+    (documents_root / "a.txt").write_text("text")
+    with json_lines() as lines:
+        operation = index(collection, documents_root, user)
+        logging.getLogger("tests.documents").info("after the operation")
+    failed = [e for e in lines.entries if e["message"].startswith(f"Operation {operation.id} failed")]
+    assert failed and all(e["operation_id"] == str(operation.id) for e in failed)
+    # Once it has ended, nothing claims to be part of it any more.
+    assert "operation_id" not in lines.entries[-1]

@@ -75,3 +75,60 @@ def test_the_time_from_launch_until_each_model_was_ready_is_measured(triton_serv
     assert set(triton_server.load_seconds) == {DEFAULT_MODEL, DEFAULT_INT8_MODEL}
     assert all(0 < seconds < 60 for seconds in triton_server.load_seconds.values())
     assert model_load_seconds()[DEFAULT_INT8_MODEL] == triton_server.load_seconds[DEFAULT_INT8_MODEL]
+
+
+def test_semantik_triton_serves_on_every_interface_until_sigterm(model_repository, tmp_path):
+    """`semantik triton` (the CPU Triton container): all interfaces, the fixed ports, stops on SIGTERM."""
+    import signal
+    import subprocess
+    import sys
+
+    import psutil
+
+    from semantik.stack.ports import find_free_port
+
+    http, grpc, metrics = find_free_port(), find_free_port(), find_free_port()
+    command = [
+        sys.executable,
+        "-m",
+        "semantik.cli",
+        "triton",
+        "--repository",
+        str(model_repository),
+        "--listen",
+        "0.0.0.0",
+        "--http-port",
+        str(http),
+        "--grpc-port",
+        str(grpc),
+        "--metrics-port",
+        str(metrics),
+    ]
+    env = {**os.environ, "LOG_DIR": str(tmp_path)}
+    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            assert process.poll() is None, process.communicate()[0][-3000:]
+            try:
+                with urlopen(f"http://127.0.0.1:{http}/v2/health/ready", timeout=1) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                pass
+            assert time.monotonic() < deadline, "semantik triton was not ready"
+            time.sleep(0.3)
+        listening = {
+            (c.laddr.ip, c.laddr.port)
+            for c in psutil.net_connections("tcp")
+            if c.status == psutil.CONN_LISTEN and c.laddr.port in (http, grpc, metrics)
+        }
+        assert {port for ip, port in listening if ip in ("0.0.0.0", "::")} == {http, grpc, metrics}
+        children = psutil.Process(process.pid).children(recursive=True)
+        assert (tmp_path / "triton.log").stat().st_size > 0
+    finally:
+        process.send_signal(signal.SIGTERM)
+        output = process.communicate(timeout=60)[0]
+    assert process.returncode == 0, output[-3000:]
+    _, alive = psutil.wait_procs(children, timeout=15)
+    assert alive == []

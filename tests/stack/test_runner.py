@@ -153,3 +153,109 @@ def test_killing_the_process_mid_operation_then_restarting_finishes_it_exactly(d
         assert detail["vector_count"] == detail["chunk_count"] > 60
     finally:
         assert stop(second, signal.SIGTERM) == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_preparing_waits_while_another_process_migrates() -> None:
+    """Web replicas start together: one migrates under PostgreSQL's advisory lock, the others wait."""
+    import threading
+
+    from django.db import connection
+
+    from semantik.stack.runner import MIGRATION_LOCK, _prepare_django
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_lock(%s)", [MIGRATION_LOCK])
+        failures: list[BaseException] = []
+
+        def prepare() -> None:
+            try:
+                _prepare_django()
+            except BaseException as exc:  # noqa: BLE001 - reported by the test thread
+                failures.append(exc)
+
+        other = threading.Thread(target=prepare)
+        other.start()
+        other.join(timeout=2)
+        waited = other.is_alive()
+        cursor.execute("SELECT pg_advisory_unlock(%s)", [MIGRATION_LOCK])
+    other.join(timeout=120)
+    assert waited, "it migrated while another process held the migration lock"
+    assert not other.is_alive() and not failures, failures
+
+
+def test_serve_migrates_then_serves_and_logs_json_lines(tmp_path: Path, model_repository: Path) -> None:
+    """`semantik serve` (the web container): a new database is migrated before the port answers; every
+    log line is JSON, and a request's lines carry its X-Request-ID."""
+    import json
+    import uuid
+
+    import psycopg
+    from psycopg import sql
+
+    base = psycopg.conninfo.conninfo_to_dict(os.environ["DATABASE_URL"])
+    name = f"semantik_serve_{uuid.uuid4().hex[:8]}"
+    admin_params = {**base, "dbname": "postgres"}
+    with psycopg.connect(**admin_params, autocommit=True) as conn:  # type: ignore[arg-type]
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    port = find_free_port()
+    env = {
+        **os.environ,
+        # The session's server, a database of our own: the URL with its last segment replaced.
+        "DATABASE_URL": os.environ["DATABASE_URL"].rsplit("/", 1)[0] + f"/{name}",
+        "DATA_DIR": str(tmp_path / "data"),
+        "QDRANT_PATH": str(tmp_path / "qdrant"),
+        "MODEL_REPOSITORY": str(model_repository),
+        "INFERENCE_BACKEND": "onnx",
+        "DEBUG": "false",
+        "LOG_FORMAT": "json",
+        "SEMANTIK_ADMIN_PASSWORD": ADMIN_PASSWORD,
+    }
+    server = subprocess.Popen(
+        [sys.executable, "-m", "semantik.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            assert server.poll() is None, server.communicate()[0][-4000:]
+            try:
+                response = httpx.get(
+                    f"http://127.0.0.1:{port}/api/health/livez", headers={"X-Request-ID": "probe-1"}
+                )
+                break
+            except httpx.HTTPError:
+                assert time.monotonic() < deadline, "semantik serve did not answer"
+                time.sleep(0.3)
+        assert response.status_code == 200 and response.headers["X-Request-ID"] == "probe-1"
+        # Already migrated and the administrator made when the port first answered.
+        with psycopg.connect(env["DATABASE_URL"]) as conn:
+            assert conn.execute("SELECT count(*) FROM django_migrations").fetchone()[0] > 20  # type: ignore[index]
+            assert conn.execute("SELECT is_superuser FROM auth_user WHERE username = 'admin'").fetchone() == (
+                True,
+            )
+        login = httpx.post(
+            f"http://127.0.0.1:{port}/api/auth/login",
+            json={"username": "admin", "password": ADMIN_PASSWORD},
+            headers={"X-Request-ID": "login-1"},
+        )
+        assert login.status_code == 200
+    finally:
+        server.send_signal(signal.SIGTERM)
+        output = server.communicate(timeout=60)[0]
+        with psycopg.connect(**admin_params, autocommit=True) as conn:  # type: ignore[arg-type]
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+    # uvicorn shuts down cleanly, then ends by the signal it caught, as a service manager expects.
+    assert server.returncode in (0, -signal.SIGTERM), output[-4000:]
+    assert "Finished server process" in output
+    entries = [json.loads(line) for line in output.splitlines() if line.strip()]
+    assert any(
+        e["logger"] == "semantik.request" and e.get("request_id") == "login-1" and e["status"] == 200
+        for e in entries
+    )
+    assert any(e["logger"].startswith("uvicorn") for e in entries), (
+        "uvicorn logs through the same JSON handler"
+    )

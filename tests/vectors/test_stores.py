@@ -678,3 +678,67 @@ def test_get_vector_store_is_one_store_per_process_until_reset(
         assert get_vector_store().collection_exists(NAME)
     finally:
         reset_vector_store()
+
+
+def test_the_server_adapter_creates_collections_with_the_configured_shards_and_replicas() -> None:
+    """QDRANT_SHARDS and QDRANT_REPLICAS reach Qdrant's create-collection call (a cluster spreads
+    the shards and copies each); local mode accepts and ignores them, so the call itself is watched."""
+    from qdrant_client import QdrantClient
+
+    store = QdrantClientVectorStore(QdrantClient(location=":memory:"), shards=3, replicas=2)
+    calls: list[dict[str, object]] = []
+    create = store._client.create_collection
+
+    def watched(*args: object, **kwargs: object) -> object:
+        calls.append(kwargs)
+        return create(*args, **kwargs)  # type: ignore[arg-type]
+
+    store._client.create_collection = watched  # type: ignore[method-assign]
+    try:
+        store.create_collection(NAME, DIM)
+        store.create_collection(NAME, DIM)  # exists: not created again
+    finally:
+        store.close()
+    assert [(c["shard_number"], c["replication_factor"]) for c in calls] == [(3, 2)]
+
+
+def test_get_vector_store_gives_the_server_adapter_the_shard_and_replica_settings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import django.conf
+
+    import semantik.vectors
+
+    fake = SimpleNamespace(
+        QDRANT_URL="http://127.0.0.1:9",
+        QDRANT_PATH=tmp_path,
+        QDRANT_API_KEY=None,
+        QDRANT_SHARDS=4,
+        QDRANT_REPLICAS=3,
+    )
+    monkeypatch.setattr(django.conf, "settings", fake)
+    monkeypatch.setattr(semantik.vectors, "_store", None)
+    try:
+        store = get_vector_store()
+        assert isinstance(store, QdrantClientVectorStore)
+        assert (store.shards, store.replicas) == (4, 3)
+    finally:
+        reset_vector_store()
+
+
+@pytest.mark.skipif(
+    not __import__("os").environ.get("QDRANT_TEST_URL"),
+    reason="QDRANT_TEST_URL names no Qdrant server (CI has one)",
+)
+def test_a_qdrant_server_keeps_the_shard_count_of_new_collections() -> None:
+    import os
+
+    store = QdrantClientVectorStore.from_url(os.environ["QDRANT_TEST_URL"], shards=2, replicas=1)
+    name = f"test_shards_{uuid.uuid4().hex[:8]}"
+    try:
+        store.create_collection(name, DIM)
+        params = store._client.get_collection(name).config.params
+        assert (params.shard_number, params.replication_factor) == (2, 1)
+    finally:
+        store.drop_collection(name)
+        store.close()

@@ -3,6 +3,7 @@ Qdrant writes overlapped with the next batch's embedding."""
 
 from __future__ import annotations
 
+import contextvars
 import hashlib
 import logging
 import queue
@@ -313,7 +314,10 @@ class ChunkWriter:
             queue.Queue(maxsize=2)
         )
         self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._write_loop, name="chunk-writer", daemon=True)
+        # With the caller's context, so its lines carry the operation's id like the caller's.
+        self._thread = threading.Thread(
+            target=contextvars.copy_context().run, args=(self._write_loop,), name="chunk-writer", daemon=True
+        )
 
     def __enter__(self) -> ChunkWriter:
         self._thread.start()

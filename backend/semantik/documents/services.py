@@ -33,6 +33,7 @@ from semantik.documents.uploads import (
 )
 from semantik.inference.base import InferenceError
 from semantik.inference.runtime import get_embedder
+from semantik.logs import context as log_context
 from semantik.operations.models import Operation
 from semantik.operations.services import (
     OperationCancelled,
@@ -238,7 +239,13 @@ def _run(operation: Operation, work: Callable[[], None]) -> None:
     """Run an operation's work and end it as completed, cancelled or failed with a clear reason.
 
     The collection's status and statistics change at both ends: each is a `collection.updated`.
+    Every line logged meanwhile carries the operation's id (`operation_id` in JSON logs).
     """
+    with log_context.operation(operation.id):
+        _run_operation(operation, work)
+
+
+def _run_operation(operation: Operation, work: Callable[[], None]) -> None:
     collection = operation.collection
     Collection.objects.filter(pk=collection.pk).update(status=Collection.Status.INDEXING)
     collection_announce(collection.pk)

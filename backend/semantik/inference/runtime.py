@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, wait
 from typing import Any, cast
 
 from django.conf import settings
 
-from semantik.inference.base import Embedder, InferenceError, ModelNotFound, Reranker
+from semantik.inference.base import Embedder, InferenceError, InferenceUnavailable, ModelNotFound, Reranker
 from semantik.inference.models import EMBEDDING, RERANKER, ModelInfo, list_models
 
 # How long a readiness question (GET /api/v2/models) may wait for Triton or for a model to load.
@@ -39,6 +40,54 @@ def model_info(name: str, kind: str = EMBEDDING) -> ModelInfo:
     return models[name]
 
 
+def triton_urls() -> list[str]:
+    """The Triton servers TRITON_URL names (comma-separated gRPC addresses), in order."""
+    urls = [url.strip() for url in settings.TRITON_URL.split(",") if url.strip()]
+    if not urls:
+        raise InferenceUnavailable("TRITON_URL names no Triton server")
+    return urls
+
+
+class RoundRobin:
+    """One model served by several Triton servers: each call goes to the next server in turn.
+
+    A server that is down (InferenceUnavailable, after the client's own retries) is skipped for
+    that call; the call fails only when every server is down. Everything that is not a method
+    (name, dimension, info, tokenizer) is the same on all of them and read from the first.
+    """
+
+    def __init__(self, clients: Sequence[Any]) -> None:
+        if not clients:
+            raise ValueError("RoundRobin needs at least one client")
+        self.clients = list(clients)
+        self._turns = itertools.count()  # next() on a count is atomic under the GIL
+
+    def __getattr__(self, attribute: str) -> Any:
+        value = getattr(self.clients[0], attribute)
+        if not callable(value):
+            return value
+        return self._rotating(attribute)
+
+    def _rotating(self, method: str) -> Callable[..., Any]:
+        def call(*args: Any, **kwargs: Any) -> Any:
+            first = next(self._turns)
+            failure: InferenceUnavailable | None = None
+            for step in range(len(self.clients)):
+                client = self.clients[(first + step) % len(self.clients)]
+                try:
+                    return getattr(client, method)(*args, **kwargs)
+                except InferenceUnavailable as exc:
+                    failure = exc
+            assert failure is not None
+            raise failure
+
+        return call
+
+    def close(self) -> None:
+        for client in self.clients:
+            client.close()
+
+
 def _build(info: ModelInfo) -> Any:
     """A client for the model on the configured backend: Triton over gRPC, or ONNX Runtime in-process."""
     if settings.INFERENCE_BACKEND == "onnx":
@@ -49,13 +98,17 @@ def _build(info: ModelInfo) -> Any:
     from semantik.inference.triton import TritonEmbedder, TritonReranker
 
     triton_class = TritonEmbedder if info.kind == EMBEDDING else TritonReranker
-    return triton_class(
-        settings.TRITON_URL,
-        model_name=info.name,
-        model_dir=info.path,
-        timeout_s=settings.TRITON_TIMEOUT_S,
-        max_batch=settings.EMBED_BATCH_SIZE,
-    )
+    clients = [
+        triton_class(
+            url,
+            model_name=info.name,
+            model_dir=info.path,
+            timeout_s=settings.TRITON_TIMEOUT_S,
+            max_batch=settings.EMBED_BATCH_SIZE,
+        )
+        for url in triton_urls()
+    ]
+    return clients[0] if len(clients) == 1 else RoundRobin(clients)
 
 
 def _client(name: str, kind: str) -> Any:
@@ -96,10 +149,20 @@ def models_readiness(models: Sequence[ModelInfo], timeout_s: float = READINESS_T
         return _loaded_in_process(models, timeout_s)
     from semantik.inference.triton import served_models
 
-    try:
-        states = served_models(settings.TRITON_URL, timeout_s)
-    except InferenceError as exc:
-        return {info.name: str(exc) for info in models}
+    # With several servers, a model is ready when one of them serves it (calls skip the others).
+    states: dict[str, tuple[str, str]] = {}
+    failures = []
+    for url in triton_urls():
+        try:
+            served = served_models(url, timeout_s)
+        except InferenceError as exc:
+            failures.append(str(exc))
+            continue
+        for name, served_state in served.items():
+            if states.get(name, ("",))[0] != "READY":
+                states[name] = served_state
+    if failures and not states:
+        return {info.name: "; ".join(failures) for info in models}
     readiness = {}
     for info in models:
         state, reason = states.get(info.name, ("", ""))

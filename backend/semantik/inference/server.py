@@ -17,6 +17,7 @@ import subprocess
 import sys
 import sysconfig
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -71,8 +72,13 @@ class TritonServer:
         models: list[str] | None = None,
         *,
         work_dir: Path | None = None,
+        listen_address: str = LOOPBACK,
     ) -> None:
-        """`models=None` loads every model folder in the repository; ports default to free ones."""
+        """`models=None` loads every model folder in the repository; ports default to free ones.
+
+        It listens on loopback unless `listen_address` says otherwise (0.0.0.0 in a container).
+        """
+        self.listen_address = listen_address
         self.repository = Path(repository).resolve()
         self.http_port = http_port or find_free_port()
         self.grpc_port = grpc_port or find_free_port()
@@ -241,11 +247,11 @@ class TritonServer:
             f"--backend-directory={backends}",
             f"--backend-config=python,shm-region-prefix-name={self._shm_prefix}",
             # Triton listens on 0.0.0.0 by default.
-            f"--http-address={LOOPBACK}",
+            f"--http-address={self.listen_address}",
             f"--http-port={self.http_port}",
-            f"--grpc-address={LOOPBACK}",
+            f"--grpc-address={self.listen_address}",
             f"--grpc-port={self.grpc_port}",
-            f"--metrics-address={LOOPBACK}",
+            f"--metrics-address={self.listen_address}",
             f"--metrics-port={self.metrics_port}",
             "--allow-gpu-metrics=false",
             "--pinned-memory-pool-byte-size=0",
@@ -305,6 +311,31 @@ class TritonServer:
                 break
             time.sleep(0.05)
         return True
+
+
+def serve_forever(server: TritonServer, deadline_s: float = 300.0) -> None:
+    """Start the server and keep it until SIGTERM or SIGINT (`semantik triton`, the CPU Triton container).
+
+    Exits with the server's log when tritonserver dies on its own, so the container restarts.
+    """
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    server.start(deadline_s=deadline_s)
+    log.info(
+        "tritonserver serving %s on %s (HTTP %d, gRPC %d, metrics %d)",
+        ", ".join(server.models),
+        server.listen_address,
+        server.http_port,
+        server.grpc_port,
+        server.metrics_port,
+    )
+    try:
+        while not stop.wait(1.0):
+            if not server.is_running():
+                raise TritonServerError(f"tritonserver exited:\n{server.log_tail()}")
+    finally:
+        server.stop()
 
 
 def model_load_seconds() -> dict[str, float]:

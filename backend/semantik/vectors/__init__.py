@@ -30,8 +30,12 @@ _store: VectorStore | None = None
 _store_lock = threading.Lock()
 
 
-def open_vector_store(url: str | None, path: Path, api_key: str | None = None) -> VectorStore:
+def open_vector_store(
+    url: str | None, path: Path, api_key: str | None = None, shards: int = 1, replicas: int = 1
+) -> VectorStore:
     """A Qdrant server's store when `url` is set, else the embedded engine keeping its data in `path`.
+
+    `shards` and `replicas` are those of each collection the server's store creates.
 
     This is the only place that chooses between them; nothing else branches on the deployment.
     """
@@ -39,7 +43,7 @@ def open_vector_store(url: str | None, path: Path, api_key: str | None = None) -
     if url:
         from semantik.vectors.remote import QdrantClientVectorStore
 
-        return QdrantClientVectorStore.from_url(url, api_key=api_key)
+        return QdrantClientVectorStore.from_url(url, api_key=api_key, shards=shards, replicas=replicas)
     from semantik.vectors.edge import EdgeVectorStore
 
     return EdgeVectorStore(Path(path))
@@ -56,7 +60,11 @@ def get_vector_store() -> VectorStore:
             from django.conf import settings
 
             _store = open_vector_store(
-                settings.QDRANT_URL, Path(settings.QDRANT_PATH), getattr(settings, "QDRANT_API_KEY", None)
+                settings.QDRANT_URL,
+                Path(settings.QDRANT_PATH),
+                getattr(settings, "QDRANT_API_KEY", None),
+                shards=getattr(settings, "QDRANT_SHARDS", 1),
+                replicas=getattr(settings, "QDRANT_REPLICAS", 1),
             )
         return _store
 

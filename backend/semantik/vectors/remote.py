@@ -41,8 +41,11 @@ class QdrantClientVectorStore:
     _UPSERT_BATCH = 256
     _SCROLL_PAGE = 1024
 
-    def __init__(self, client: QdrantClient) -> None:
+    def __init__(self, client: QdrantClient, shards: int = 1, replicas: int = 1) -> None:
+        """`shards` and `replicas` apply to collections this store creates (a Qdrant cluster uses them)."""
         self._client = client
+        self.shards = shards
+        self.replicas = replicas
         options = client.init_options
         self._local = options.get("location") == ":memory:" or options.get("path") is not None
         self._guard: contextlib.AbstractContextManager[Any] = (
@@ -54,9 +57,12 @@ class QdrantClientVectorStore:
         )
 
     @classmethod
-    def from_url(cls, url: str, api_key: str | None = None, timeout: int = 10) -> QdrantClientVectorStore:
+    def from_url(
+        cls, url: str, api_key: str | None = None, timeout: int = 10, shards: int = 1, replicas: int = 1
+    ) -> QdrantClientVectorStore:
         # No compatibility check: it would contact the server while the app starts; ping() does.
-        return cls(QdrantClient(url=url, api_key=api_key, timeout=timeout, check_compatibility=False))
+        client = QdrantClient(url=url, api_key=api_key, timeout=timeout, check_compatibility=False)
+        return cls(client, shards=shards, replicas=replicas)
 
     @classmethod
     def local(cls, path: str | Path = ":memory:") -> QdrantClientVectorStore:
@@ -85,6 +91,9 @@ class QdrantClientVectorStore:
                         sparse_vectors_config={
                             SPARSE_VECTOR: models.SparseVectorParams(modifier=models.Modifier.IDF)
                         },
+                        # Local mode accepts and ignores both.
+                        shard_number=self.shards,
+                        replication_factor=self.replicas,
                     )
                 except (UnexpectedResponse, ValueError):
                     if not self._client.collection_exists(name):
