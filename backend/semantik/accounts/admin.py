@@ -16,8 +16,7 @@ from django.urls import reverse
 from semantik.accounts.models import ApiKey, RegistrationSettings
 from semantik.accounts.selectors import registration_is_open
 from semantik.accounts.services import api_key_revoke
-from semantik.api import Conflict
-from semantik.collections.admin import deletion_refusals
+from semantik.collections.admin import DeletionThroughServices, deletion_refusals
 from semantik.collections.models import Collection
 from semantik.collections.services import collection_delete
 from semantik.documents.models import Document
@@ -58,7 +57,7 @@ admin.site.unregister(User)
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(DeletionThroughServices, DjangoUserAdmin):
     inlines = [ApiKeyInline]
     list_display = [
         "username",
@@ -117,23 +116,6 @@ class UserAdmin(DjangoUserAdmin):
             for collection in Collection.objects.filter(owner=obj):
                 collection_delete(collection)
             obj.delete()
-
-    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
-        for user in queryset:
-            try:
-                self.delete_model(request, user)
-            except Conflict as exc:
-                # An operation started after the confirmation page was shown.
-                self.message_user(request, str(exc.detail), messages.ERROR)
-
-    def delete_view(
-        self, request: HttpRequest, object_id: str, extra_context: dict[str, Any] | None = None
-    ) -> HttpResponse:
-        try:
-            return super().delete_view(request, object_id, extra_context)
-        except Conflict as exc:
-            self.message_user(request, str(exc.detail), messages.ERROR)
-            return HttpResponseRedirect(reverse("admin:auth_user_change", args=[object_id]))
 
 
 @admin.register(ApiKey)

@@ -42,6 +42,28 @@ def deletion_refusals(collections: QuerySet[Collection]) -> list[str]:
     ]
 
 
+class DeletionThroughServices(admin.ModelAdmin):
+    """Deletes one object at a time through `delete_model` (which calls the services), and turns a
+    Conflict (an operation started after the confirmation page was shown) into a message."""
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        for obj in queryset:
+            try:
+                self.delete_model(request, obj)
+            except Conflict as exc:
+                self.message_user(request, str(exc.detail), messages.ERROR)
+
+    def delete_view(
+        self, request: HttpRequest, object_id: str, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        try:
+            return super().delete_view(request, object_id, extra_context)
+        except Conflict as exc:
+            self.message_user(request, str(exc.detail), messages.ERROR)
+            change = f"admin:{self.opts.app_label}_{self.opts.model_name}_change"
+            return HttpResponseRedirect(reverse(change, args=[object_id]))
+
+
 class CollectionShareInline(admin.TabularInline):
     """Who else may use the collection. Saved through the sharing services, so ending a share also
     stops that user's sockets receiving the collection's events, as through the API."""
@@ -54,7 +76,7 @@ class CollectionShareInline(admin.TabularInline):
 
 
 @admin.register(Collection)
-class CollectionAdmin(admin.ModelAdmin):
+class CollectionAdmin(DeletionThroughServices):
     inlines = [CollectionShareInline]
     list_display = [
         "name",
@@ -165,20 +187,3 @@ class CollectionAdmin(admin.ModelAdmin):
 
     def delete_model(self, request: HttpRequest, obj: Collection) -> None:
         collection_delete(obj)
-
-    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Collection]) -> None:
-        for collection in queryset:
-            try:
-                collection_delete(collection)
-            except Conflict as exc:
-                # An operation started after the confirmation page was shown.
-                self.message_user(request, str(exc.detail), messages.ERROR)
-
-    def delete_view(
-        self, request: HttpRequest, object_id: str, extra_context: dict[str, Any] | None = None
-    ) -> HttpResponse:
-        try:
-            return super().delete_view(request, object_id, extra_context)
-        except Conflict as exc:
-            self.message_user(request, str(exc.detail), messages.ERROR)
-            return HttpResponseRedirect(reverse("admin:collections_collection_change", args=[object_id]))
