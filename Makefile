@@ -13,13 +13,14 @@ UI_INDEX := $(UI_BUILD_DIR)/index.html
 FRONTEND_DEPS := $(FRONTEND)/node_modules/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-dev dev-install models run test test-coverage check lint format typecheck clean
-.PHONY: frontend-install frontend-build frontend-dev frontend-test frontend-check
+.PHONY: help install install-dev dev-install models run test test-e2e e2e-deps test-coverage check lint format typecheck clean
+.PHONY: frontend-install frontend-build frontend-dev frontend-test frontend-check frontend-schema
 .PHONY: wizard docker-up docker-down docker-logs docker-build-fresh
 
 help:
 	@echo "make run        install, export the default model, start the embedded stack, serve on :8080"
-	@echo "make test       install test dependencies and run the whole test suite"
+	@echo "make test       install test dependencies and run the whole test suite (browser tests included)"
+	@echo "make test-e2e   the browser end-to-end tests alone (Chromium against semantik run)"
 	@echo "make models     (re)export the default embedding model into $(MODEL_REPOSITORY)/"
 	@echo "make check      lint, type-check and test (backend and UI)"
 	@echo "make frontend-build | frontend-dev | frontend-test   build the UI, serve it with live reload, test it"
@@ -60,10 +61,27 @@ bench-embed: install-dev models
 run: install models $(UI_INDEX)
 	HF_HUB_OFFLINE=1 $(VENV)/bin/semantik run
 
-test: install-dev models
+test: install-dev models e2e-deps
 	HF_HUB_OFFLINE=1 $(PY) -m pytest
 	@if command -v $(NPM) >/dev/null 2>&1; then $(MAKE) frontend-test; \
 	else echo "npm not found: the UI's unit tests were skipped (install Node.js 20.19+)"; fi
+
+# The browser end-to-end tests alone (tests/web/e2e/: Playwright driving Chromium against `semantik run`).
+test-e2e: install-dev models e2e-deps
+	HF_HUB_OFFLINE=1 $(PY) -m pytest tests/web/e2e
+
+# What the browser tests need: the UI built from the current sources (when npm exists) and
+# Debian's Chromium (installed with apt when missing and running as root). Without either the
+# tests skip and say why; Playwright never downloads a browser.
+e2e-deps:
+	@if command -v $(NPM) >/dev/null 2>&1; then $(MAKE) --no-print-directory frontend-build; \
+	else echo "npm not found: the UI is not rebuilt and the browser tests need a built one (install Node.js 20.19+)"; fi
+	@if [ -x "$${CHROMIUM:-/usr/bin/chromium}" ] || command -v chromium >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null || \
+	  { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null; } || \
+	  echo "apt-get could not install chromium: the browser tests will skip"; \
+	else echo "no Chromium (apt-get install chromium as root): the browser tests will skip"; fi
 
 # pytest-cov measures the test process; the subprocesses some tests start are not counted.
 test-coverage: install-dev models
@@ -103,6 +121,10 @@ frontend-build: $(FRONTEND_DEPS)
 # The UI with live reload on http://localhost:5173, its API calls proxied to `make run` on :8080.
 frontend-dev: $(FRONTEND_DEPS)
 	cd $(FRONTEND) && $(NPM) run dev
+
+# src/api/schema.d.ts from the backend's OpenAPI description (commit it with the API change).
+frontend-schema: $(FRONTEND_DEPS) install
+	cd $(FRONTEND) && PYTHON=$(abspath $(PY)) $(NPM) run schema
 
 frontend-test: $(FRONTEND_DEPS)
 	cd $(FRONTEND) && $(NPM) test

@@ -9,7 +9,7 @@ export function useChunkingPreview(request: ChunkingPreviewRequest | null) {
   return useQuery({
     queryKey: queryKeys.chunkingPreview(request),
     queryFn: ({ signal }) => api.post<ChunkingPreview>("/api/v2/chunking/preview", request, { signal }),
-    enabled: request !== null && request.text.trim().length > 0,
+    enabled: request !== null && (request.text ?? "").trim().length > 0,
     placeholderData: keepPreviousData,
     staleTime: Infinity,
     retry: false,

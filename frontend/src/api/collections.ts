@@ -79,9 +79,9 @@ export function useDeleteCollection(id: string) {
   });
 }
 
-/** The caller's role; a server without sharing shows only owned collections. */
+/** The caller's right on the collection: owner, editor, viewer, or public (read and search only). */
 export function roleOf(collection: Pick<Collection, "role">): CollectionRole {
-  return collection.role ?? "owner";
+  return collection.role;
 }
 
 export const canWrite = (collection: Pick<Collection, "role">): boolean =>

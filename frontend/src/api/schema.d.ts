@@ -133,6 +133,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/health/livez": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The process answers. */
+        get: operations["health_livez_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/health/readyz": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Whether PostgreSQL, Redis, Qdrant and Triton answer, each within a few seconds. */
+        get: operations["health_readyz_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v2/chunking/preview": {
         parameters: {
             query?: never;
@@ -157,7 +191,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get: operations["collections_retrieve"];
+        get: operations["collections_list"];
         put?: never;
         post: operations["collections_create"];
         delete?: never;
@@ -173,7 +207,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get: operations["collections_retrieve_2"];
+        get: operations["collections_retrieve"];
         put?: never;
         post?: never;
         delete: operations["collections_destroy"];
@@ -189,7 +223,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get: operations["collections_documents_retrieve"];
+        get: operations["collections_documents_list"];
         put?: never;
         post?: never;
         delete?: never;
@@ -205,7 +239,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get: operations["collections_documents_retrieve_2"];
+        get: operations["collections_documents_retrieve"];
         put?: never;
         post?: never;
         delete?: never;
@@ -231,6 +265,42 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v2/collections/{collection_id}/shares": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description GET/POST /api/v2/collections/{id}/shares: who else may use the collection (owner only). */
+        get: operations["collections_shares_retrieve"];
+        put?: never;
+        /** @description GET/POST /api/v2/collections/{id}/shares: who else may use the collection (owner only). */
+        post: operations["collections_shares_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/collections/{collection_id}/shares/{user_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** @description PATCH/DELETE /api/v2/collections/{id}/shares/{user_id}: change a user's role, or end it. */
+        delete: operations["collections_shares_destroy"];
+        options?: never;
+        head?: never;
+        /** @description PATCH/DELETE /api/v2/collections/{id}/shares/{user_id}: change a user's role, or end it. */
+        patch: operations["collections_shares_partial_update"];
+        trace?: never;
+    };
     "/api/v2/collections/{collection_id}/sources": {
         parameters: {
             query?: never;
@@ -238,8 +308,9 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get: operations["collections_sources_retrieve"];
+        get: operations["collections_sources_list"];
         put?: never;
+        /** @description Add a folder inside DOCUMENT_PATH and index it; adding it again rescans it. */
         post: operations["collections_sources_create"];
         delete?: never;
         options?: never;
@@ -254,9 +325,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get: operations["collections_sources_retrieve_2"];
+        get: operations["collections_sources_retrieve"];
         put?: never;
         post?: never;
+        /** @description Queue the removal of the source with its documents and vectors. */
         delete: operations["collections_sources_destroy"];
         options?: never;
         head?: never;
@@ -321,7 +393,7 @@ export interface paths {
             cookie?: never;
         };
         /** @description GET /api/v2/documents/{id}/chunks: its chunks as Qdrant holds them, paginated, in order. */
-        get: operations["documents_chunks_retrieve"];
+        get: operations["documents_chunks_list"];
         put?: never;
         post?: never;
         delete?: never;
@@ -388,7 +460,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get: operations["models_retrieve"];
+        get: operations["models_list"];
         put?: never;
         post?: never;
         delete?: never;
@@ -404,7 +476,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get: operations["operations_retrieve"];
+        get: operations["operations_list"];
         put?: never;
         post?: never;
         delete?: never;
@@ -420,7 +492,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get: operations["operations_retrieve_2"];
+        get: operations["operations_retrieve"];
         put?: never;
         post?: never;
         delete?: never;
@@ -438,6 +510,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
+        /** @description A pending operation ends at once; a running one stops at its next file. */
         post: operations["operations_cancel_create"];
         delete?: never;
         options?: never;
@@ -455,6 +528,22 @@ export interface paths {
         get?: never;
         put?: never;
         post: operations["search_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/search/evaluate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["search_evaluate_create"];
         delete?: never;
         options?: never;
         head?: never;
@@ -521,6 +610,281 @@ export interface components {
             /** @description The whole key. It is shown only in this response. */
             readonly key: string;
         };
+        CatalogModel: {
+            name: string;
+            kind: string;
+            source: string;
+            readonly dimension: number | null;
+            max_length: number;
+            pooling: string;
+            query_prefix: string | null;
+            document_prefix: string | null;
+            activation: string | null;
+            precisions: string[];
+            /** @description At least one precision can serve now. */
+            readonly ready: boolean;
+            readonly variants: components["schemas"]["Variant"][];
+        };
+        Check: {
+            ok: boolean;
+            /** Format: double */
+            latency_ms: number;
+            /** @description Why it failed; empty when it answered. */
+            error: string;
+        };
+        /** @description A text, or a document of a collection, and the chunking to try on it. */
+        ChunkingPreviewRequest: {
+            text?: string;
+            file_name?: string;
+            /** Format: uuid */
+            collection?: string;
+            /** Format: uuid */
+            document?: string;
+            embedding_model?: string;
+            chunking_strategy?: components["schemas"]["ChunkingStrategyEnum"];
+            chunk_size?: number;
+            chunk_overlap?: number;
+        };
+        /** @description The chunking that was applied, and the chunks it makes. */
+        ChunkingPreviewResult: {
+            embedding_model: string;
+            chunking_strategy: components["schemas"]["ChunkingStrategyEnum"];
+            chunk_size: number;
+            chunk_overlap: number;
+            characters: number;
+            chunks: components["schemas"]["PreviewChunk"][];
+        };
+        /**
+         * @description * `recursive` - Recursive
+         *     * `fixed` - Fixed size
+         * @enum {string}
+         */
+        ChunkingStrategyEnum: "recursive" | "fixed";
+        /** @description A collection as the caller sees it: with their `role` (owner, editor, viewer or public). */
+        Collection: {
+            /** Format: uuid */
+            readonly id: string;
+            readonly name: string;
+            readonly description: string;
+            readonly embedding_model: string;
+            readonly precision: components["schemas"]["PrecisionEnum"];
+            readonly vector_dimension: number;
+            readonly chunking_strategy: components["schemas"]["ChunkingStrategyEnum"];
+            readonly chunk_size: number;
+            readonly chunk_overlap: number;
+            readonly status: components["schemas"]["CollectionStatusEnum"];
+            /** @default 0 */
+            readonly document_count: number;
+            /** @default 0 */
+            readonly failed_document_count: number;
+            /** @default 0 */
+            readonly chunk_count: number;
+            /** @default 0 */
+            readonly total_bytes: number;
+            /** Format: date-time */
+            readonly last_indexed_at: string | null;
+            /** Format: date-time */
+            readonly created_at: string;
+            /** Format: date-time */
+            readonly updated_at: string;
+            readonly sync_interval_minutes: number | null;
+            readonly default_reranker: string;
+            readonly owner: string;
+            readonly is_public: boolean;
+            readonly role: string;
+        };
+        CollectionCreateRequest: {
+            name: string;
+            /** @default  */
+            description: string;
+            embedding_model?: string;
+            /** @default recursive */
+            chunking_strategy: components["schemas"]["ChunkingStrategyEnum"];
+            precision?: components["schemas"]["PrecisionEnum"];
+            chunk_size?: number;
+            chunk_overlap?: number;
+            /** @default  */
+            default_reranker: string;
+        };
+        /** @description A collection as the caller sees it: with their `role` (owner, editor, viewer or public). */
+        CollectionDetail: {
+            /** Format: uuid */
+            readonly id: string;
+            readonly name: string;
+            readonly description: string;
+            readonly embedding_model: string;
+            readonly precision: components["schemas"]["PrecisionEnum"];
+            readonly vector_dimension: number;
+            readonly chunking_strategy: components["schemas"]["ChunkingStrategyEnum"];
+            readonly chunk_size: number;
+            readonly chunk_overlap: number;
+            readonly status: components["schemas"]["CollectionStatusEnum"];
+            /** @default 0 */
+            readonly document_count: number;
+            /** @default 0 */
+            readonly failed_document_count: number;
+            /** @default 0 */
+            readonly chunk_count: number;
+            /** @default 0 */
+            readonly total_bytes: number;
+            /** Format: date-time */
+            readonly last_indexed_at: string | null;
+            /** Format: date-time */
+            readonly created_at: string;
+            /** Format: date-time */
+            readonly updated_at: string;
+            readonly sync_interval_minutes: number | null;
+            readonly default_reranker: string;
+            readonly owner: string;
+            readonly is_public: boolean;
+            readonly role: string;
+            readonly vector_count: number | null;
+        };
+        CollectionError: {
+            /** Format: uuid */
+            collection_id: string;
+            message: string;
+        };
+        /**
+         * @description * `empty` - Empty
+         *     * `ready` - Ready
+         *     * `indexing` - Indexing
+         *     * `error` - Error
+         * @enum {string}
+         */
+        CollectionStatusEnum: "empty" | "ready" | "indexing" | "error";
+        Context: {
+            /** @description The document's text just before the chunk (no overlap). */
+            before: string;
+            /** @description The document's text just after the chunk. */
+            after: string;
+        };
+        Document: {
+            /** Format: uuid */
+            readonly id: string;
+            /** Format: uuid */
+            readonly source_id: string;
+            readonly relative_path: string;
+            readonly path: string;
+            readonly title: string;
+            readonly mime_type: string;
+            readonly size: number;
+            /** Format: double */
+            readonly mtime: number;
+            readonly status: components["schemas"]["DocumentStatusEnum"];
+            readonly error: string;
+            readonly chunk_count: number;
+            /** Format: date-time */
+            readonly indexed_at: string | null;
+            /** Format: date-time */
+            readonly updated_at: string;
+        };
+        /** @description A chunk as Qdrant holds it; any other payload about the chunk comes along too. */
+        DocumentChunk: {
+            index: number;
+            text: string;
+            /** @description Character offsets in the document's text. */
+            start: number | null;
+            end: number | null;
+            /** @description The PDF or PPTX page of `start`, else null. */
+            page: number | null;
+            /** @description Titles of the headings the chunk sits under, outermost first. */
+            heading_path?: string[];
+        };
+        /**
+         * @description * `pending` - Pending
+         *     * `indexed` - Indexed
+         *     * `failed` - Failed
+         * @enum {string}
+         */
+        DocumentStatusEnum: "pending" | "indexed" | "failed";
+        DocumentText: {
+            /** Format: uuid */
+            document_id: string;
+            /** @description SHA-256 of the file that was indexed. */
+            content_hash: string;
+            mime_type: string;
+            /** @description The length of the whole text. */
+            characters: number;
+            start: number;
+            end: number;
+            /** @description Characters `start` to `end` of the text. */
+            text: string;
+            /** @description Where each page starts in the text (PDF, PPTX). */
+            page_starts: number[];
+        };
+        /** @description The one shape of every error the API answers. */
+        Error: {
+            error: components["schemas"]["ErrorBody"];
+        };
+        ErrorBody: {
+            /** @description What went wrong, for programs: `invalid`, `not_authenticated`, `token_not_valid`, `invalid_api_key`, `missing_scope`, `permission_denied`, `not_found`, `conflict`, `throttled`, `service_unavailable`, ... */
+            code: string;
+            /** @description What went wrong, for people. */
+            message: string;
+            /** @description Invalid input (400) only: the problems, by field name as sent (`{field: [message]}`). */
+            details?: unknown;
+        };
+        EvaluationReport: {
+            k: number;
+            /** @description Queries with at least one relevant document in the collections. */
+            queries: number;
+            skipped: string[];
+            unmatched: string[];
+            runs: components["schemas"]["EvaluationRun"][];
+        };
+        /** @description What `POST /api/v2/search/evaluate` and `semantik manage evaluate` take. */
+        EvaluationRequestRequest: {
+            collections: string[];
+            queries: components["schemas"]["LabelledQueryRequest"][];
+            /**
+             * @default [
+             *       "semantic",
+             *       "keyword",
+             *       "hybrid"
+             *     ]
+             */
+            modes: components["schemas"]["SearchModeEnum"][];
+            /**
+             * @default [
+             *       false
+             *     ]
+             */
+            rerank: (boolean | string)[];
+            /** @default 10 */
+            k: number;
+        };
+        EvaluationRun: {
+            mode: components["schemas"]["SearchModeEnum"];
+            /** @description false, true or a reranker's name, as asked. */
+            rerank: unknown;
+            reranker: string | null;
+            /** Format: double */
+            ndcg_at_10: number;
+            /** Format: double */
+            recall_at_k: number;
+            /** Format: double */
+            mrr: number;
+            queries: number;
+            /** @description Searches that raised (counted as finding nothing). */
+            failed: number;
+            /** @description Searches the reranker actually reordered. */
+            reranked: number;
+            /** Format: double */
+            mean_ms: number;
+        };
+        LabelledQueryRequest: {
+            query: string;
+            relevant: string[];
+        };
+        Liveness: {
+            status: components["schemas"]["LivenessStatusEnum"];
+        };
+        /**
+         * @description * `ok` - ok
+         * @enum {string}
+         */
+        LivenessStatusEnum: "ok";
         Me: {
             readonly id: number;
             /** @description Required. 150 characters or fewer. Letters, digits and @/./+/-/_ only. */
@@ -542,6 +906,74 @@ export interface components {
             /** @description What the request may do: every scope with a JWT. */
             readonly scopes: string[];
         };
+        /** @enum {unknown} */
+        NullEnum: null;
+        /** @description An operation's state as `operations.services.operation_state` gives it (and WebSocket events carry). */
+        Operation: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            collection_id: string;
+            type: components["schemas"]["OperationTypeEnum"];
+            status: components["schemas"]["OperationStatusEnum"];
+            files_total: number;
+            files_processed: number;
+            /** @description Unchanged since the last scan. */
+            files_skipped: number;
+            files_failed: number;
+            chunks_written: number;
+            /** @description The file at work now; empty when none. */
+            current_file: string;
+            /** @description Why it failed or ended; empty otherwise. */
+            error: string;
+            /** @description A running operation stops at its next file. */
+            cancel_requested: boolean;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            started_at: string | null;
+            /** Format: date-time */
+            finished_at: string | null;
+            /**
+             * Format: double
+             * @description Files per second since it started, while it runs; else null.
+             */
+            files_per_s: number | null;
+            /**
+             * Format: double
+             * @description Seconds left at that rate, while it runs; else null.
+             */
+            eta_s: number | null;
+        };
+        /** @description 202: the operation that will do the work; follow it at /api/v2/operations/{operation_id}. */
+        OperationQueued: {
+            /** Format: uuid */
+            operation_id: string;
+            type: components["schemas"]["OperationTypeEnum"];
+            status: components["schemas"]["OperationStatusEnum"];
+        };
+        /**
+         * @description * `pending` - Pending
+         *     * `processing` - Processing
+         *     * `completed` - Completed
+         *     * `failed` - Failed
+         *     * `cancelled` - Cancelled
+         * @enum {string}
+         */
+        OperationStatusEnum: "pending" | "processing" | "completed" | "failed" | "cancelled";
+        /**
+         * @description * `index` - Index
+         *     * `append` - Append
+         *     * `rescan` - Rescan
+         *     * `reindex` - Reindex
+         *     * `remove_source` - Remove source
+         *     * `delete` - Delete
+         *     * `upload` - Upload
+         *     * `retry` - Retry document
+         *     * `sync` - Sync
+         * @enum {string}
+         */
+        OperationTypeEnum: "index" | "append" | "rescan" | "reindex" | "remove_source" | "delete" | "upload" | "retry" | "sync";
         PaginatedApiKeyList: {
             /** @example 123 */
             count: number;
@@ -557,10 +989,125 @@ export interface components {
             previous?: string | null;
             results: components["schemas"]["ApiKey"][];
         };
+        PaginatedCatalogModelList: {
+            /** @example 123 */
+            count: number;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=4
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=2
+             */
+            previous?: string | null;
+            results: components["schemas"]["CatalogModel"][];
+        };
+        PaginatedCollectionList: {
+            /** @example 123 */
+            count: number;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=4
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=2
+             */
+            previous?: string | null;
+            results: components["schemas"]["Collection"][];
+        };
+        PaginatedDocumentChunkList: {
+            /** @example 123 */
+            count: number;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=4
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=2
+             */
+            previous?: string | null;
+            results: components["schemas"]["DocumentChunk"][];
+        };
+        PaginatedDocumentList: {
+            /** @example 123 */
+            count: number;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=4
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=2
+             */
+            previous?: string | null;
+            results: components["schemas"]["Document"][];
+        };
+        PaginatedOperationList: {
+            /** @example 123 */
+            count: number;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=4
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=2
+             */
+            previous?: string | null;
+            results: components["schemas"]["Operation"][];
+        };
         PasswordChangeRequest: {
             old_password: string;
             new_password: string;
         };
+        PatchedCollectionUpdateRequest: {
+            name?: string;
+            description?: string;
+            sync_interval_minutes?: number | null;
+            default_reranker?: string;
+            is_public?: boolean;
+        };
+        PatchedShareUpdateRequest: {
+            role?: components["schemas"]["RoleEnum"];
+        };
+        /**
+         * @description * `float32` - float32
+         *     * `float16` - float16
+         *     * `int8` - int8
+         * @enum {string}
+         */
+        PrecisionEnum: "float32" | "float16" | "int8";
+        PreviewChunk: {
+            index: number;
+            text: string;
+            start: number;
+            end: number;
+            tokens: number;
+            heading_path: string[];
+        };
+        Readiness: {
+            status: components["schemas"]["ReadinessStatusEnum"];
+            /** @description The services that did not answer. */
+            down: string[];
+            /** @description By service: postgres, redis, qdrant, triton. */
+            checks: {
+                [key: string]: components["schemas"]["Check"];
+            };
+        };
+        /**
+         * @description * `ok` - ok
+         *     * `unavailable` - unavailable
+         * @enum {string}
+         */
+        ReadinessStatusEnum: "ok" | "unavailable";
         RefreshRequest: {
             refresh: string;
         };
@@ -570,15 +1117,207 @@ export interface components {
             email?: string;
         };
         /**
+         * @description What a reindex changes; whatever is left out keeps the collection's current value.
+         *
+         *     Context: `collection`.
+         */
+        ReindexRequest: {
+            embedding_model?: string;
+            precision?: components["schemas"]["PrecisionEnum"];
+            chunking_strategy?: components["schemas"]["ChunkingStrategyEnum"];
+            chunk_size?: number;
+            chunk_overlap?: number;
+        };
+        RerankerUse: {
+            name: string;
+            applied: boolean;
+            /** @description Why it was not applied (timeout, failure); empty when it was. */
+            reason: string;
+        };
+        /**
+         * @description * `viewer` - Viewer
+         *     * `editor` - Editor
+         * @enum {string}
+         */
+        RoleEnum: "viewer" | "editor";
+        /**
          * @description * `read` - Read (GET)
          *     * `search` - Search
          *     * `write` - Write (POST, PATCH, DELETE)
          * @enum {string}
          */
         ScopesEnum: "read" | "search" | "write";
-        TokenObtainPair: {
-            readonly access: string;
-            readonly refresh: string;
+        Scores: {
+            /**
+             * Format: double
+             * @description The cosine, if the semantic retriever found it.
+             */
+            semantic: number | null;
+            /**
+             * Format: double
+             * @description BM25, if the keyword retriever found it.
+             */
+            keyword: number | null;
+            /**
+             * Format: double
+             * @description The fusion's score, in hybrid mode only.
+             */
+            fused: number | null;
+            /**
+             * Format: double
+             * @description The cross-encoder's score, if it reranked.
+             */
+            rerank: number | null;
+        };
+        SearchFiltersRequest: {
+            path_prefix?: string;
+            path_glob?: string;
+            mime_types?: string[];
+            /** Format: date-time */
+            modified_after?: string;
+            /** Format: date-time */
+            modified_before?: string;
+            document_ids?: string[];
+        };
+        /**
+         * @description * `rrf` - rrf
+         *     * `dbsf` - dbsf
+         * @enum {string}
+         */
+        SearchFusionEnum: "rrf" | "dbsf";
+        /**
+         * @description * `semantic` - semantic
+         *     * `keyword` - keyword
+         *     * `hybrid` - hybrid
+         * @enum {string}
+         */
+        SearchModeEnum: "semantic" | "keyword" | "hybrid";
+        SearchRequestRequest: {
+            query: string;
+            collections: string[];
+            limit?: number;
+            k?: number;
+            /** @default 0 */
+            offset: number;
+            /** @default semantic */
+            mode: components["schemas"]["SearchModeEnum"];
+            fusion?: components["schemas"]["SearchFusionEnum"];
+            weights?: {
+                [key: string]: number;
+            };
+            /** Format: double */
+            score_threshold?: number | null;
+            filters?: components["schemas"]["SearchFiltersRequest"];
+            rerank?: boolean | null;
+            reranker?: string;
+            rerank_candidates?: number;
+            /** @default 0 */
+            context: number;
+        };
+        SearchResponse: {
+            query: string;
+            /**
+             * @description What ran: a hybrid query without keyword terms runs as semantic.
+             *
+             *     * `semantic` - semantic
+             *     * `keyword` - keyword
+             *     * `hybrid` - hybrid
+             */
+            mode: components["schemas"]["SearchModeEnum"];
+            /**
+             * @description In hybrid mode; else null.
+             *
+             *     * `rrf` - rrf
+             *     * `dbsf` - dbsf
+             */
+            fusion: (components["schemas"]["SearchFusionEnum"] | components["schemas"]["NullEnum"]) | null;
+            /** @description "rrf" when several collections were merged. */
+            merge: string | null;
+            reranker: components["schemas"]["RerankerUse"] | null;
+            offset: number;
+            limit: number;
+            /** @description Best first. */
+            results: components["schemas"]["SearchResult"][];
+            /** @description Collections that could not be searched, and why. */
+            errors: components["schemas"]["CollectionError"][];
+        };
+        SearchResult: {
+            text: string;
+            /** @description [start, end) character positions in `text` of the query's terms. */
+            highlights: number[][];
+            /** @description The document's path relative to its source. */
+            path: string;
+            title: string | null;
+            /**
+             * Format: double
+             * @description What the results are ranked by: rerank, fused, BM25 or cosine.
+             */
+            score: number;
+            scores: components["schemas"]["Scores"];
+            /** Format: uuid */
+            document_id: string;
+            chunk_index: number;
+            /** @description Character offsets of the chunk in the document's text. */
+            start: number;
+            end: number;
+            /** @description The PDF or PPTX page of `start`, else null. */
+            page: number | null;
+            /** @description Titles of the headings the chunk sits under, outermost first. */
+            heading_path: string[];
+            /** Format: uuid */
+            collection_id: string;
+            /** @description Where the UI opens the document at this chunk. */
+            preview_url: string;
+            /** @description With `context` > 0 in the request; else null. */
+            context: components["schemas"]["Context"] | null;
+        };
+        Share: {
+            readonly user_id: number;
+            readonly username: string;
+            readonly role: components["schemas"]["RoleEnum"];
+            /** Format: date-time */
+            readonly created_at: string;
+            /** Format: date-time */
+            readonly updated_at: string;
+        };
+        ShareCreateRequest: {
+            username: string;
+            role: components["schemas"]["RoleEnum"];
+        };
+        ShareList: {
+            results: components["schemas"]["Share"][];
+        };
+        Source: {
+            /** Format: uuid */
+            readonly id: string;
+            readonly kind: components["schemas"]["SourceKindEnum"];
+            readonly path: string;
+            readonly include: unknown;
+            readonly exclude: unknown;
+            /** Format: date-time */
+            readonly created_at: string;
+            /** Format: date-time */
+            readonly last_scanned_at: string | null;
+            readonly document_count: number;
+        };
+        SourceAddRequest: {
+            path: string;
+            include?: string[];
+            exclude?: string[];
+        };
+        /**
+         * @description * `folder` - Folder
+         *     * `upload` - Upload
+         * @enum {string}
+         */
+        SourceKindEnum: "folder" | "upload";
+        /** @description A collection's sources, all of them (a collection has few). */
+        SourceList: {
+            results: components["schemas"]["Source"][];
+        };
+        StoredFile: {
+            relative_path: string;
+            size: number;
         };
         TokenObtainPairRequest: {
             username: string;
@@ -587,6 +1326,26 @@ export interface components {
         TokenPair: {
             readonly access: string;
             readonly refresh: string;
+        };
+        /** @description 202: the files are in place, and the `upload` operation indexing them is queued. */
+        UploadQueued: {
+            /** Format: uuid */
+            operation_id: string;
+            type: components["schemas"]["OperationTypeEnum"];
+            status: components["schemas"]["OperationStatusEnum"];
+            /**
+             * Format: uuid
+             * @description The collection's upload source.
+             */
+            source_id: string;
+            files: components["schemas"]["StoredFile"][];
+        };
+        /** @description The multipart body of an upload. */
+        UploadRequest: {
+            /** @description One part per file. */
+            files: string[];
+            /** @description Where each file goes, relative to the upload source: one per file, in the same order (else the file's own name). */
+            paths?: string[];
         };
         User: {
             readonly id: number;
@@ -604,6 +1363,13 @@ export interface components {
             readonly is_staff: boolean;
             /** Format: date-time */
             readonly date_joined: string;
+        };
+        Variant: {
+            name: string;
+            precision: string;
+            target: string;
+            readonly ready: boolean;
+            readonly reason: string;
         };
     };
     responses: never;
@@ -636,6 +1402,53 @@ export interface operations {
                     "application/json": components["schemas"]["PaginatedApiKeyList"];
                 };
             };
+            /** @description No credentials, or bad ones: a missing, expired, tampered or revoked token (`not_authenticated`, `token_not_valid`), an unknown, revoked or expired API key (`invalid_api_key`, `api_key_revoked`, `api_key_expired`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Log in with your password to do this: API keys cannot manage accounts or keys (`login_required`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (`not_found`): the page asked for is past the last. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (`throttled`): `Retry-After` says how many seconds to wait. */
+            429: {
+                headers: {
+                    /** @description Seconds until a request is let through again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A service this needs is unavailable (`service_unavailable`), such as Redis. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     auth_keys_create: {
@@ -659,6 +1472,53 @@ export interface operations {
                     "application/json": components["schemas"]["ApiKeyCreated"];
                 };
             };
+            /** @description The input is invalid (`invalid`): `details` names each field's problems. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No credentials, or bad ones: a missing, expired, tampered or revoked token (`not_authenticated`, `token_not_valid`), an unknown, revoked or expired API key (`invalid_api_key`, `api_key_revoked`, `api_key_expired`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Log in with your password to do this: API keys cannot manage accounts or keys (`login_required`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (`throttled`): `Retry-After` says how many seconds to wait. */
+            429: {
+                headers: {
+                    /** @description Seconds until a request is let through again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A service this needs is unavailable (`service_unavailable`), such as Redis. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     auth_keys_retrieve: {
@@ -678,6 +1538,53 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ApiKey"];
+                };
+            };
+            /** @description No credentials, or bad ones: a missing, expired, tampered or revoked token (`not_authenticated`, `token_not_valid`), an unknown, revoked or expired API key (`invalid_api_key`, `api_key_revoked`, `api_key_expired`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Log in with your password to do this: API keys cannot manage accounts or keys (`login_required`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (`not_found`): it does not exist, or it is not yours to see, which reads the same. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (`throttled`): `Retry-After` says how many seconds to wait. */
+            429: {
+                headers: {
+                    /** @description Seconds until a request is let through again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A service this needs is unavailable (`service_unavailable`), such as Redis. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -700,6 +1607,53 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description No credentials, or bad ones: a missing, expired, tampered or revoked token (`not_authenticated`, `token_not_valid`), an unknown, revoked or expired API key (`invalid_api_key`, `api_key_revoked`, `api_key_expired`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Log in with your password to do this: API keys cannot manage accounts or keys (`login_required`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (`not_found`): it does not exist, or it is not yours to see, which reads the same. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (`throttled`): `Retry-After` says how many seconds to wait. */
+            429: {
+                headers: {
+                    /** @description Seconds until a request is let through again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A service this needs is unavailable (`service_unavailable`), such as Redis. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     auth_login_create: {
@@ -720,7 +1674,45 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["TokenObtainPair"];
+                    "application/json": components["schemas"]["TokenPair"];
+                };
+            };
+            /** @description The input is invalid (`invalid`): `details` names each field's problems. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Wrong username or password, or an inactive account (`no_active_account`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (`throttled`): `Retry-After` says how many seconds to wait. */
+            429: {
+                headers: {
+                    /** @description Seconds until a request is let through again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A service this needs is unavailable (`service_unavailable`), such as Redis. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -745,6 +1737,44 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description The input is invalid (`invalid`): `details` names each field's problems. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The refresh token is invalid, expired or revoked (`token_not_valid`), its user inactive (`no_active_account`), or the password changed since it was issued (`password_changed`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (`throttled`): `Retry-After` says how many seconds to wait. */
+            429: {
+                headers: {
+                    /** @description Seconds until a request is let through again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A service this needs is unavailable (`service_unavailable`), such as Redis. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     auth_me_retrieve: {
@@ -762,6 +1792,44 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Me"];
+                };
+            };
+            /** @description No credentials, or bad ones: a missing, expired, tampered or revoked token (`not_authenticated`, `token_not_valid`), an unknown, revoked or expired API key (`invalid_api_key`, `api_key_revoked`, `api_key_expired`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An API key needs the `read` scope for this (`missing_scope`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (`throttled`): `Retry-After` says how many seconds to wait. */
+            429: {
+                headers: {
+                    /** @description Seconds until a request is let through again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A service this needs is unavailable (`service_unavailable`), such as Redis. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -787,6 +1855,53 @@ export interface operations {
                     "application/json": components["schemas"]["TokenPair"];
                 };
             };
+            /** @description The input is invalid (`invalid`): `details` names each field's problems. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No credentials, or bad ones: a missing, expired, tampered or revoked token (`not_authenticated`, `token_not_valid`), an unknown, revoked or expired API key (`invalid_api_key`, `api_key_revoked`, `api_key_expired`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Log in with your password to do this: API keys cannot manage accounts or keys (`login_required`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (`throttled`): `Retry-After` says how many seconds to wait. */
+            429: {
+                headers: {
+                    /** @description Seconds until a request is let through again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A service this needs is unavailable (`service_unavailable`), such as Redis. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     auth_refresh_create: {
@@ -808,6 +1923,44 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["TokenPair"];
+                };
+            };
+            /** @description The input is invalid (`invalid`): `details` names each field's problems. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The refresh token is invalid, expired or revoked (`token_not_valid`), its user inactive (`no_active_account`), or the password changed since it was issued (`password_changed`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (`throttled`): `Retry-After` says how many seconds to wait. */
+            429: {
+                headers: {
+                    /** @description Seconds until a request is let through again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A service this needs is unavailable (`service_unavailable`), such as Redis. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -833,6 +1986,91 @@ export interface operations {
                     "application/json": components["schemas"]["User"];
                 };
             };
+            /** @description The input is invalid (`invalid`): `details` names each field's problems. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Registration is closed (`registration_closed`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (`throttled`): `Retry-After` says how many seconds to wait. */
+            429: {
+                headers: {
+                    /** @description Seconds until a request is let through again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A service this needs is unavailable (`service_unavailable`), such as Redis. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    health_livez_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Liveness"];
+                };
+            };
+        };
+    };
+    health_readyz_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Readiness"];
+                };
+            };
+            /** @description A service is down: `down` names it. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Readiness"];
+                };
+            };
         };
     };
     chunking_preview_create: {
@@ -842,32 +2080,155 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["ChunkingPreviewRequest"];
+            };
+        };
         responses: {
-            /** @description No response body */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ChunkingPreviewResult"];
+                };
+            };
+            /** @description The input is invalid (`invalid`): `details` names each field's problems. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No credentials, or bad ones: a missing, expired, tampered or revoked token (`not_authenticated`, `token_not_valid`), an unknown, revoked or expired API key (`invalid_api_key`, `api_key_revoked`, `api_key_expired`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An API key needs the `read` scope for this (`missing_scope`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The file has changed since it was indexed: rescan its source first (`conflict`). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The file is over MAX_FILE_BYTES, or its text cannot be extracted (`unreadable`). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (`throttled`): `Retry-After` says how many seconds to wait. */
+            429: {
+                headers: {
+                    /** @description Seconds until a request is let through again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A service this needs is unavailable (`service_unavailable`), such as Redis. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
-    collections_retrieve: {
+    collections_list: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description A page number within the paginated result set. */
+                page?: number;
+                /** @description Number of results to return per page. */
+                page_size?: number;
+            };
             header?: never;
             path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description No response body */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["PaginatedCollectionList"];
+                };
+            };
+            /** @description No credentials, or bad ones: a missing, expired, tampered or revoked token (`not_authenticated`, `token_not_valid`), an unknown, revoked or expired API key (`invalid_api_key`, `api_key_revoked`, `api_key_expired`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An API key needs the `read` scope for this (`missing_scope`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (`not_found`): the page asked for is past the last. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (`throttled`): `Retry-After` says how many seconds to wait. */
+            429: {
+                headers: {
+                    /** @description Seconds until a request is let through again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A service this needs is unavailable (`service_unavailable`), such as Redis. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -878,18 +2239,70 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CollectionCreateRequest"];
+            };
+        };
         responses: {
-            /** @description No response body */
-            200: {
+            201: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["CollectionDetail"];
+                };
+            };
+            /** @description The input is invalid (`invalid`): `details` names each field's problems. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No credentials, or bad ones: a missing, expired, tampered or revoked token (`not_authenticated`, `token_not_valid`), an unknown, revoked or expired API key (`invalid_api_key`, `api_key_revoked`, `api_key_expired`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An API key needs the `write` scope for this (`missing_scope`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (`throttled`): `Retry-After` says how many seconds to wait. */
+            429: {
+                headers: {
+                    /** @description Seconds until a request is let through again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Qdrant is unavailable: no collection is created. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
-    collections_retrieve_2: {
+    collections_retrieve: {
         parameters: {
             query?: never;
             header?: never;
@@ -900,12 +2313,60 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description No response body */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["CollectionDetail"];
+                };
+            };
+            /** @description No credentials, or bad ones: a missing, expired, tampered or revoked token (`not_authenticated`, `token_not_valid`), an unknown, revoked or expired API key (`invalid_api_key`, `api_key_revoked`, `api_key_expired`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An API key needs the `read` scope for this (`missing_scope`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (`not_found`): it does not exist, or it is not yours to see, which reads the same. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (`throttled`): `Retry-After` says how many seconds to wait. */
+            429: {
+                headers: {
+                    /** @description Seconds until a request is let through again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A service this needs is unavailable (`service_unavailable`), such as Redis. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -927,6 +2388,62 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description No credentials, or bad ones: a missing, expired, tampered or revoked token (`not_authenticated`, `token_not_valid`), an unknown, revoked or expired API key (`invalid_api_key`, `api_key_revoked`, `api_key_expired`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An API key needs the `write` scope for this (`missing_scope`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (`not_found`): it does not exist, or it is not yours to see, which reads the same. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An operation is under way on the collection: cancel it or wait (`conflict`). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (`throttled`): `Retry-After` says how many seconds to wait. */
+            429: {
+                headers: {
+                    /** @description Seconds until a request is let through again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A service this needs is unavailable (`service_unavailable`), such as Redis. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     collections_partial_update: {
@@ -938,20 +2455,90 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["PatchedCollectionUpdateRequest"];
+            };
+        };
         responses: {
-            /** @description No response body */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["CollectionDetail"];
+                };
+            };
+            /** @description The input is invalid (`invalid`): `details` names each field's problems. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No credentials, or bad ones: a missing, expired, tampered or revoked token (`not_authenticated`, `token_not_valid`), an unknown, revoked or expired API key (`invalid_api_key`, `api_key_revoked`, `api_key_expired`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An API key needs the `write` scope for this (`missing_scope`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (`not_found`): it does not exist, or it is not yours to see, which reads the same. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (`throttled`): `Retry-After` says how many seconds to wait. */
+            429: {
+                headers: {
+                    /** @description Seconds until a request is let through again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A service this needs is unavailable (`service_unavailable`), such as Redis. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
-    collections_documents_retrieve: {
+    collections_documents_list: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description A page number within the paginated result set. */
+                page?: number;
+                /** @description Number of results to return per page. */
+                page_size?: number;
+                /** @description Only documents of this source. */
+                source?: string;
+                /** @description Only documents in this state. */
+                status?: "failed" | "indexed" | "pending";
+            };
             header?: never;
             path: {
                 collection_id: string;
@@ -960,16 +2547,73 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description No response body */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["PaginatedDocumentList"];
+                };
+            };
+            /** @description The input is invalid (`invalid`): `details` names each field's problems. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No credentials, or bad ones: a missing, expired, tampered or revoked token (`not_authenticated`, `token_not_valid`), an unknown, revoked or expired API key (`invalid_api_key`, `api_key_revoked`, `api_key_expired`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An API key needs the `read` scope for this (`missing_scope`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (`not_found`): it does not exist, or it is not yours to see, which reads the same; or the page asked for is past the last. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (`throttled`): `Retry-After` says how many seconds to wait. */
+            429: {
+                headers: {
+                    /** @description Seconds until a request is let through again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A service this needs is unavailable (`service_unavailable`), such as Redis. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
-    collections_documents_retrieve_2: {
+    collections_documents_retrieve: {
         parameters: {
             query?: never;
             header?: never;
@@ -981,12 +2625,60 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description No response body */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Document"];
+                };
+            };
+            /** @description No credentials, or bad ones: a missing, expired, tampered or revoked token (`not_authenticated`, `token_not_valid`), an unknown, revoked or expired API key (`invalid_api_key`, `api_key_revoked`, `api_key_expired`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An API key needs the `read` scope for this (`missing_scope`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (`not_found`): it does not exist, or it is not yours to see, which reads the same. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (`throttled`): `Retry-After` says how many seconds to wait. */
+            429: {
+                headers: {
+                    /** @description Seconds until a request is let through again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A service this needs is unavailable (`service_unavailable`), such as Redis. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -999,18 +2691,88 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["ReindexRequest"];
+            };
+        };
         responses: {
-            /** @description No response body */
-            200: {
+            202: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["OperationQueued"];
+                };
+            };
+            /** @description The input is invalid (`invalid`): `details` names each field's problems. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No credentials, or bad ones: a missing, expired, tampered or revoked token (`not_authenticated`, `token_not_valid`), an unknown, revoked or expired API key (`invalid_api_key`, `api_key_revoked`, `api_key_expired`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An API key needs the `write` scope for this (`missing_scope`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (`not_found`): it does not exist, or it is not yours to see, which reads the same. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A write operation is under way on the collection; wait for it to finish (`conflict`). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (`throttled`): `Retry-After` says how many seconds to wait. */
+            429: {
+                headers: {
+                    /** @description Seconds until a request is let through again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A service this needs is unavailable (`service_unavailable`), such as Redis. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
-    collections_sources_retrieve: {
+    collections_shares_retrieve: {
         parameters: {
             query?: never;
             header?: never;
@@ -1021,12 +2783,367 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description No response body */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
+                content: {
+                    "application/json": components["schemas"]["ShareList"];
+                };
+            };
+            /** @description No credentials, or bad ones: a missing, expired, tampered or revoked token (`not_authenticated`, `token_not_valid`), an unknown, revoked or expired API key (`invalid_api_key`, `api_key_revoked`, `api_key_expired`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An API key needs the `read` scope for this (`missing_scope`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (`not_found`): it does not exist, or it is not yours to see, which reads the same. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (`throttled`): `Retry-After` says how many seconds to wait. */
+            429: {
+                headers: {
+                    /** @description Seconds until a request is let through again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A service this needs is unavailable (`service_unavailable`), such as Redis. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    collections_shares_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                collection_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ShareCreateRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Share"];
+                };
+            };
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Share"];
+                };
+            };
+            /** @description The input is invalid (`invalid`): `details` names each field's problems. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No credentials, or bad ones: a missing, expired, tampered or revoked token (`not_authenticated`, `token_not_valid`), an unknown, revoked or expired API key (`invalid_api_key`, `api_key_revoked`, `api_key_expired`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An API key needs the `write` scope for this (`missing_scope`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (`not_found`): it does not exist, or it is not yours to see, which reads the same. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (`throttled`): `Retry-After` says how many seconds to wait. */
+            429: {
+                headers: {
+                    /** @description Seconds until a request is let through again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A service this needs is unavailable (`service_unavailable`), such as Redis. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    collections_shares_destroy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                collection_id: string;
+                user_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No response body */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
                 content?: never;
+            };
+            /** @description No credentials, or bad ones: a missing, expired, tampered or revoked token (`not_authenticated`, `token_not_valid`), an unknown, revoked or expired API key (`invalid_api_key`, `api_key_revoked`, `api_key_expired`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An API key needs the `write` scope for this (`missing_scope`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (`not_found`): it does not exist, or it is not yours to see, which reads the same. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (`throttled`): `Retry-After` says how many seconds to wait. */
+            429: {
+                headers: {
+                    /** @description Seconds until a request is let through again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A service this needs is unavailable (`service_unavailable`), such as Redis. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    collections_shares_partial_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                collection_id: string;
+                user_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["PatchedShareUpdateRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Share"];
+                };
+            };
+            /** @description The input is invalid (`invalid`): `details` names each field's problems. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No credentials, or bad ones: a missing, expired, tampered or revoked token (`not_authenticated`, `token_not_valid`), an unknown, revoked or expired API key (`invalid_api_key`, `api_key_revoked`, `api_key_expired`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An API key needs the `write` scope for this (`missing_scope`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (`not_found`): it does not exist, or it is not yours to see, which reads the same. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (`throttled`): `Retry-After` says how many seconds to wait. */
+            429: {
+                headers: {
+                    /** @description Seconds until a request is let through again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A service this needs is unavailable (`service_unavailable`), such as Redis. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    collections_sources_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                collection_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SourceList"];
+                };
+            };
+            /** @description No credentials, or bad ones: a missing, expired, tampered or revoked token (`not_authenticated`, `token_not_valid`), an unknown, revoked or expired API key (`invalid_api_key`, `api_key_revoked`, `api_key_expired`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An API key needs the `read` scope for this (`missing_scope`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (`not_found`): it does not exist, or it is not yours to see, which reads the same. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (`throttled`): `Retry-After` says how many seconds to wait. */
+            429: {
+                headers: {
+                    /** @description Seconds until a request is let through again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A service this needs is unavailable (`service_unavailable`), such as Redis. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -1039,18 +3156,88 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SourceAddRequest"];
+            };
+        };
         responses: {
-            /** @description No response body */
-            200: {
+            202: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["OperationQueued"];
+                };
+            };
+            /** @description The input is invalid (`invalid`): `details` names each field's problems. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No credentials, or bad ones: a missing, expired, tampered or revoked token (`not_authenticated`, `token_not_valid`), an unknown, revoked or expired API key (`invalid_api_key`, `api_key_revoked`, `api_key_expired`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An API key needs the `write` scope for this (`missing_scope`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (`not_found`): it does not exist, or it is not yours to see, which reads the same. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A write operation is under way on the collection; wait for it to finish (`conflict`). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (`throttled`): `Retry-After` says how many seconds to wait. */
+            429: {
+                headers: {
+                    /** @description Seconds until a request is let through again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A service this needs is unavailable (`service_unavailable`), such as Redis. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
-    collections_sources_retrieve_2: {
+    collections_sources_retrieve: {
         parameters: {
             query?: never;
             header?: never;
@@ -1062,12 +3249,60 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description No response body */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Source"];
+                };
+            };
+            /** @description No credentials, or bad ones: a missing, expired, tampered or revoked token (`not_authenticated`, `token_not_valid`), an unknown, revoked or expired API key (`invalid_api_key`, `api_key_revoked`, `api_key_expired`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An API key needs the `read` scope for this (`missing_scope`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (`not_found`): it does not exist, or it is not yours to see, which reads the same. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (`throttled`): `Retry-After` says how many seconds to wait. */
+            429: {
+                headers: {
+                    /** @description Seconds until a request is let through again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A service this needs is unavailable (`service_unavailable`), such as Redis. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -1083,12 +3318,69 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description No response body */
-            204: {
+            202: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["OperationQueued"];
+                };
+            };
+            /** @description No credentials, or bad ones: a missing, expired, tampered or revoked token (`not_authenticated`, `token_not_valid`), an unknown, revoked or expired API key (`invalid_api_key`, `api_key_revoked`, `api_key_expired`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An API key needs the `write` scope for this (`missing_scope`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (`not_found`): it does not exist, or it is not yours to see, which reads the same. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A write operation is under way on the collection; wait for it to finish (`conflict`). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (`throttled`): `Retry-After` says how many seconds to wait. */
+            429: {
+                headers: {
+                    /** @description Seconds until a request is let through again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A service this needs is unavailable (`service_unavailable`), such as Redis. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -1104,12 +3396,69 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description No response body */
-            200: {
+            202: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["OperationQueued"];
+                };
+            };
+            /** @description No credentials, or bad ones: a missing, expired, tampered or revoked token (`not_authenticated`, `token_not_valid`), an unknown, revoked or expired API key (`invalid_api_key`, `api_key_revoked`, `api_key_expired`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An API key needs the `write` scope for this (`missing_scope`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (`not_found`): it does not exist, or it is not yours to see, which reads the same. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A write operation is under way on the collection; wait for it to finish (`conflict`). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (`throttled`): `Retry-After` says how many seconds to wait. */
+            429: {
+                headers: {
+                    /** @description Seconds until a request is let through again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A service this needs is unavailable (`service_unavailable`), such as Redis. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -1122,14 +3471,102 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["UploadRequest"];
+            };
+        };
         responses: {
-            /** @description No response body */
-            200: {
+            202: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["UploadQueued"];
+                };
+            };
+            /** @description The input is invalid (`invalid`): `details` names each field's problems. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No credentials, or bad ones: a missing, expired, tampered or revoked token (`not_authenticated`, `token_not_valid`), an unknown, revoked or expired API key (`invalid_api_key`, `api_key_revoked`, `api_key_expired`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An API key needs the `write` scope for this (`missing_scope`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (`not_found`): it does not exist, or it is not yours to see, which reads the same. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A write operation is under way on the collection; wait for it to finish (`conflict`). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A file, or the whole body, is over its size limit (`too_large`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (`throttled`): `Retry-After` says how many seconds to wait. */
+            429: {
+                headers: {
+                    /** @description Seconds until a request is let through again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A file could not be stored (`upload_failed`); nothing was kept. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A service this needs is unavailable (`service_unavailable`), such as Redis. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -1144,18 +3581,71 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description No response body */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Document"];
+                };
+            };
+            /** @description No credentials, or bad ones: a missing, expired, tampered or revoked token (`not_authenticated`, `token_not_valid`), an unknown, revoked or expired API key (`invalid_api_key`, `api_key_revoked`, `api_key_expired`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An API key needs the `read` scope for this (`missing_scope`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (`not_found`): it does not exist, or it is not yours to see, which reads the same. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (`throttled`): `Retry-After` says how many seconds to wait. */
+            429: {
+                headers: {
+                    /** @description Seconds until a request is let through again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A service this needs is unavailable (`service_unavailable`), such as Redis. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
-    documents_chunks_retrieve: {
+    documents_chunks_list: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description A page number within the paginated result set. */
+                page?: number;
+                /** @description Number of results to return per page. */
+                page_size?: number;
+            };
             header?: never;
             path: {
                 document_id: string;
@@ -1164,12 +3654,60 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description No response body */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["PaginatedDocumentChunkList"];
+                };
+            };
+            /** @description No credentials, or bad ones: a missing, expired, tampered or revoked token (`not_authenticated`, `token_not_valid`), an unknown, revoked or expired API key (`invalid_api_key`, `api_key_revoked`, `api_key_expired`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An API key needs the `read` scope for this (`missing_scope`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (`not_found`): it does not exist, or it is not yours to see, which reads the same; or the page asked for is past the last. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (`throttled`): `Retry-After` says how many seconds to wait. */
+            429: {
+                headers: {
+                    /** @description Seconds until a request is let through again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Qdrant is unavailable (`service_unavailable`). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -1184,12 +3722,61 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description No response body */
+            /** @description The file, inline, as the type sniffed from its content. */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "*/*": string;
+                };
+            };
+            /** @description No credentials, or bad ones: a missing, expired, tampered or revoked token (`not_authenticated`, `token_not_valid`), an unknown, revoked or expired API key (`invalid_api_key`, `api_key_revoked`, `api_key_expired`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An API key needs the `read` scope for this (`missing_scope`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (`not_found`): it does not exist, or it is not yours to see, which reads the same. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (`throttled`): `Retry-After` says how many seconds to wait. */
+            429: {
+                headers: {
+                    /** @description Seconds until a request is let through again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A service this needs is unavailable (`service_unavailable`), such as Redis. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -1204,18 +3791,78 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description No response body */
-            200: {
+            202: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["OperationQueued"];
+                };
+            };
+            /** @description No credentials, or bad ones: a missing, expired, tampered or revoked token (`not_authenticated`, `token_not_valid`), an unknown, revoked or expired API key (`invalid_api_key`, `api_key_revoked`, `api_key_expired`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An API key needs the `write` scope for this (`missing_scope`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (`not_found`): it does not exist, or it is not yours to see, which reads the same. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A write operation is under way on the collection; wait for it to finish (`conflict`). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (`throttled`): `Retry-After` says how many seconds to wait. */
+            429: {
+                headers: {
+                    /** @description Seconds until a request is let through again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A service this needs is unavailable (`service_unavailable`), such as Redis. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
     documents_text_retrieve: {
         parameters: {
-            query?: never;
+            query?: {
+                end?: number;
+                start?: number;
+            };
             header?: never;
             path: {
                 document_id: string;
@@ -1224,52 +3871,260 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description No response body */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["DocumentText"];
+                };
+            };
+            /** @description The input is invalid (`invalid`): `details` names each field's problems. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No credentials, or bad ones: a missing, expired, tampered or revoked token (`not_authenticated`, `token_not_valid`), an unknown, revoked or expired API key (`invalid_api_key`, `api_key_revoked`, `api_key_expired`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An API key needs the `read` scope for this (`missing_scope`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (`not_found`): it does not exist, or it is not yours to see, which reads the same. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The file has changed since it was indexed: rescan its source first (`conflict`). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The file is over MAX_FILE_BYTES, or its text cannot be extracted (`unreadable`). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (`throttled`): `Retry-After` says how many seconds to wait. */
+            429: {
+                headers: {
+                    /** @description Seconds until a request is let through again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A service this needs is unavailable (`service_unavailable`), such as Redis. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
-    models_retrieve: {
+    models_list: {
         parameters: {
-            query?: never;
+            query?: {
+                /**
+                 * @description * `embedding` - embedding
+                 *     * `reranker` - reranker
+                 */
+                kind?: "embedding" | "reranker";
+                /** @description A page number within the paginated result set. */
+                page?: number;
+                /** @description Number of results to return per page. */
+                page_size?: number;
+            };
             header?: never;
             path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description No response body */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["PaginatedCatalogModelList"];
+                };
+            };
+            /** @description The input is invalid (`invalid`): `details` names each field's problems. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No credentials, or bad ones: a missing, expired, tampered or revoked token (`not_authenticated`, `token_not_valid`), an unknown, revoked or expired API key (`invalid_api_key`, `api_key_revoked`, `api_key_expired`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An API key needs the `read` scope for this (`missing_scope`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (`not_found`): the page asked for is past the last. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (`throttled`): `Retry-After` says how many seconds to wait. */
+            429: {
+                headers: {
+                    /** @description Seconds until a request is let through again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A service this needs is unavailable (`service_unavailable`), such as Redis. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    operations_list: {
+        parameters: {
+            query?: {
+                /** @description Only this collection's. */
+                collection?: string;
+                /** @description A page number within the paginated result set. */
+                page?: number;
+                /** @description Number of results to return per page. */
+                page_size?: number;
+                /** @description Only those in this state. */
+                status?: "cancelled" | "completed" | "failed" | "pending" | "processing";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedOperationList"];
+                };
+            };
+            /** @description The input is invalid (`invalid`): `details` names each field's problems. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No credentials, or bad ones: a missing, expired, tampered or revoked token (`not_authenticated`, `token_not_valid`), an unknown, revoked or expired API key (`invalid_api_key`, `api_key_revoked`, `api_key_expired`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An API key needs the `read` scope for this (`missing_scope`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (`not_found`): the page asked for is past the last. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (`throttled`): `Retry-After` says how many seconds to wait. */
+            429: {
+                headers: {
+                    /** @description Seconds until a request is let through again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A service this needs is unavailable (`service_unavailable`), such as Redis. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
     operations_retrieve: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description No response body */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-        };
-    };
-    operations_retrieve_2: {
         parameters: {
             query?: never;
             header?: never;
@@ -1280,12 +4135,60 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description No response body */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Operation"];
+                };
+            };
+            /** @description No credentials, or bad ones: a missing, expired, tampered or revoked token (`not_authenticated`, `token_not_valid`), an unknown, revoked or expired API key (`invalid_api_key`, `api_key_revoked`, `api_key_expired`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An API key needs the `read` scope for this (`missing_scope`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (`not_found`): it does not exist, or it is not yours to see, which reads the same. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (`throttled`): `Retry-After` says how many seconds to wait. */
+            429: {
+                headers: {
+                    /** @description Seconds until a request is let through again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A service this needs is unavailable (`service_unavailable`), such as Redis. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -1300,12 +4203,69 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description No response body */
-            200: {
+            202: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Operation"];
+                };
+            };
+            /** @description No credentials, or bad ones: a missing, expired, tampered or revoked token (`not_authenticated`, `token_not_valid`), an unknown, revoked or expired API key (`invalid_api_key`, `api_key_revoked`, `api_key_expired`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An API key needs the `write` scope for this (`missing_scope`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (`not_found`): it does not exist, or it is not yours to see, which reads the same. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The operation has already ended (`conflict`). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (`throttled`): `Retry-After` says how many seconds to wait. */
+            429: {
+                headers: {
+                    /** @description Seconds until a request is let through again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A service this needs is unavailable (`service_unavailable`), such as Redis. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -1316,14 +4276,154 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SearchRequestRequest"];
+            };
+        };
         responses: {
-            /** @description No response body */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["SearchResponse"];
+                };
+            };
+            /** @description The input is invalid (`invalid`): `details` names each field's problems. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No credentials, or bad ones: a missing, expired, tampered or revoked token (`not_authenticated`, `token_not_valid`), an unknown, revoked or expired API key (`invalid_api_key`, `api_key_revoked`, `api_key_expired`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An API key needs the `search` scope for this (`missing_scope`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A collection does not exist or is not yours to see (`not_found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (`throttled`): `Retry-After` says how many seconds to wait. */
+            429: {
+                headers: {
+                    /** @description Seconds until a request is let through again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The embedding service (Triton), Qdrant or Redis is unavailable (`service_unavailable`). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    search_evaluate_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EvaluationRequestRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EvaluationReport"];
+                };
+            };
+            /** @description The input is invalid (`invalid`): `details` names each field's problems. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No credentials, or bad ones: a missing, expired, tampered or revoked token (`not_authenticated`, `token_not_valid`), an unknown, revoked or expired API key (`invalid_api_key`, `api_key_revoked`, `api_key_expired`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An API key needs the `search` scope for this (`missing_scope`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A collection does not exist or is not yours to see (`not_found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (`throttled`): `Retry-After` says how many seconds to wait. */
+            429: {
+                headers: {
+                    /** @description Seconds until a request is let through again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A service this needs is unavailable (`service_unavailable`), such as Redis. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -1336,12 +4436,52 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description No response body */
+            /** @description Prometheus text format 0.0.4: Semantik's metrics, then Triton's. */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description No credentials, or bad ones: a missing, expired, tampered or revoked token (`not_authenticated`, `token_not_valid`), an unknown, revoked or expired API key (`invalid_api_key`, `api_key_revoked`, `api_key_expired`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Metrics are for staff users, or need the METRICS_TOKEN bearer token. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (`throttled`): `Retry-After` says how many seconds to wait. */
+            429: {
+                headers: {
+                    /** @description Seconds until a request is let through again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A service this needs is unavailable (`service_unavailable`), such as Redis. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };

@@ -1,23 +1,21 @@
-/** POST /api/v2/search, behind an adapter for the parts the server is still gaining (filters, rerank). */
+/** POST /api/v2/search: the page's search turned into the body the server reads. */
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
 
 import { queryKeys } from "./queryKeys";
 import { api } from "./session";
-import type { SearchFilters, SearchRequest, SearchResponse } from "./types";
+import type { SearchFilters, SearchRequest, SearchResponse, SearchWireFilters, SearchWireRequest } from "./types";
 
 const GLOB = /[*?[]/;
 
 /**
- * The request as the server reads it. Filters and `rerank` are sent only when set, so a server
- * without them answers as before.
- * TODO(search filters): match the wire names once the filters land (assumed: path_prefix or
- * path_glob, mime_types, modified_after, modified_before).
+ * The request body. `rerank` is sent only when asked for, so a collection's default reranker
+ * still applies otherwise; filters only when one is set.
  */
-export function toWireRequest(request: SearchRequest): Record<string, unknown> {
-  const body: Record<string, unknown> = {
+export function toWireRequest(request: SearchRequest): SearchWireRequest {
+  const body: SearchWireRequest = {
     query: request.query,
     collections: request.collections,
-    k: request.k,
+    limit: request.k,
     mode: request.mode,
   };
   if (request.rerank) body.rerank = true;
@@ -26,11 +24,15 @@ export function toWireRequest(request: SearchRequest): Record<string, unknown> {
   return body;
 }
 
-function wireFilters(filters: SearchFilters | undefined): Record<string, unknown> | null {
+/** The page's one path box is a prefix, or a glob when it holds glob characters. */
+function wireFilters(filters: SearchFilters | undefined): SearchWireFilters | null {
   if (!filters) return null;
-  const wire: Record<string, unknown> = {};
+  const wire: SearchWireFilters = {};
   const path = filters.path?.trim();
-  if (path) wire[GLOB.test(path) ? "path_glob" : "path_prefix"] = path;
+  if (path) {
+    if (GLOB.test(path)) wire.path_glob = path;
+    else wire.path_prefix = path;
+  }
   if (filters.mime_types?.length) wire.mime_types = filters.mime_types;
   if (filters.modified_after) wire.modified_after = filters.modified_after;
   if (filters.modified_before) wire.modified_before = filters.modified_before;

@@ -1,12 +1,14 @@
 /**
- * The API's shapes. Auth and API keys come from the generated OpenAPI types (schema.d.ts); the
- * other endpoints are plain APIViews the schema does not describe yet, so their shapes are written
- * here from the serializers (backend/semantik/<app>/serializers.py) and README's API table. Fields
- * marked "pending" are being added on the server: the UI reads them when present.
+ * The API's shapes, from the types generated out of the server's OpenAPI description
+ * (schema.d.ts, `npm run schema`). Where the description is looser than what the server sends
+ * (a role as a plain string, globs as any JSON), the type narrows it, saying why; the UI-side
+ * shapes (a search as the page holds it) are at the end.
  */
 import type { components } from "./schema";
 
 type Schemas = components["schemas"];
+/** A request body whose fields with server-side defaults may be left out (the generator marks them required). */
+type WithDefaults<T, Defaulted extends keyof T> = Omit<T, Defaulted> & Partial<Pick<T, Defaulted>>;
 
 export type TokenPair = Schemas["TokenPair"];
 export type Me = Schemas["Me"];
@@ -24,223 +26,68 @@ export interface Paginated<T> {
   results: T[];
 }
 
-export type Precision = "float32" | "float16" | "int8";
-export type ChunkingStrategy = "recursive" | "fixed";
-export type CollectionStatus = "empty" | "ready" | "indexing" | "error";
-/** The caller's right on a collection (pending: sharing). Absent today: every visible one is owned. */
+export type Precision = Schemas["PrecisionEnum"];
+export type ChunkingStrategy = Schemas["ChunkingStrategyEnum"];
+export type CollectionStatus = Schemas["CollectionStatusEnum"];
+/** The caller's right on a collection (the serializer's `role` is a plain CharField). */
 export type CollectionRole = "owner" | "editor" | "viewer" | "public";
 
-export interface Collection {
-  id: string;
-  name: string;
-  description: string;
-  embedding_model: string;
-  precision: Precision;
-  vector_dimension: number;
-  chunking_strategy: ChunkingStrategy;
-  chunk_size: number;
-  chunk_overlap: number;
-  status: CollectionStatus;
-  document_count: number;
-  failed_document_count: number;
-  chunk_count: number;
-  total_bytes: number;
-  last_indexed_at: string | null;
-  created_at: string;
-  updated_at: string;
-  sync_interval_minutes: number | null;
-  /** pending: sharing */
-  role?: CollectionRole;
-  /** pending: sharing */
-  is_public?: boolean;
-  /** pending: search (collection default reranker) */
-  default_reranker?: string;
-}
+export type Collection = Omit<Schemas["Collection"], "role"> & { readonly role: CollectionRole };
+export type CollectionDetail = Omit<Schemas["CollectionDetail"], "role"> & { readonly role: CollectionRole };
+export type CollectionCreateRequest = WithDefaults<
+  Schemas["CollectionCreateRequest"],
+  "description" | "chunking_strategy" | "default_reranker"
+>;
+export type CollectionUpdateRequest = Schemas["PatchedCollectionUpdateRequest"];
+export type ReindexRequest = Schemas["ReindexRequest"];
 
-export interface CollectionDetail extends Collection {
-  vector_count: number | null;
-}
-
-export interface CollectionCreateRequest {
-  name: string;
-  description?: string;
-  embedding_model?: string;
-  precision?: Precision;
-  chunking_strategy?: ChunkingStrategy;
-  chunk_size?: number;
-  chunk_overlap?: number;
-}
-
-export interface CollectionUpdateRequest {
-  name?: string;
-  description?: string;
-  sync_interval_minutes?: number | null;
-  /** pending: sharing (owner only) */
-  is_public?: boolean;
-}
-
-export interface ReindexRequest {
-  embedding_model?: string;
-  precision?: Precision;
-  chunking_strategy?: ChunkingStrategy;
-  chunk_size?: number;
-  chunk_overlap?: number;
-}
-
-export interface ModelVariant {
-  name: string;
-  precision: Precision;
-  target: string;
-  ready: boolean;
-  reason: string;
-}
-
-export interface CatalogModel {
-  name: string;
+/** The catalog describes precisions and kinds as strings; they are the collection's enums. */
+export type ModelVariant = Omit<Schemas["Variant"], "precision"> & { precision: Precision };
+export type CatalogModel = Omit<Schemas["CatalogModel"], "kind" | "precisions" | "variants"> & {
   kind: "embedding" | "reranker";
-  source: string;
-  dimension: number | null;
-  max_length: number;
-  pooling: string;
-  query_prefix: string | null;
-  document_prefix: string | null;
-  activation: string | null;
   precisions: Precision[];
-  ready: boolean;
-  variants: ModelVariant[];
-}
+  readonly variants: ModelVariant[];
+};
 
-export interface Source {
-  id: string;
-  kind: "folder" | "upload";
-  path: string;
-  include: string[];
-  exclude: string[];
-  created_at: string;
-  last_scanned_at: string | null;
-  document_count: number;
-}
+/** `include` and `exclude` are JSON fields, described as any JSON: lists of globs. */
+export type Source = Omit<Schemas["Source"], "include" | "exclude"> & {
+  readonly include: string[];
+  readonly exclude: string[];
+};
+export type SourceAddRequest = Schemas["SourceAddRequest"];
 
-export interface SourceAddRequest {
-  path: string;
-  include?: string[];
-  exclude?: string[];
-}
+export type DocumentStatus = Schemas["DocumentStatusEnum"];
+/** `mtime`: seconds since the epoch, as the file system reported it (null before the first scan). */
+export type DocumentInfo = Omit<Schemas["Document"], "mtime"> & { readonly mtime: number | null };
+export type DocumentText = Schemas["DocumentText"];
+export type Chunk = Schemas["DocumentChunk"];
 
-export type DocumentStatus = "pending" | "indexed" | "failed";
-
-export interface DocumentInfo {
-  id: string;
-  source_id: string;
-  relative_path: string;
-  path: string;
-  title: string;
-  mime_type: string;
-  size: number;
-  /** Seconds since the epoch, as the file system reported it. */
-  mtime: number | null;
-  status: DocumentStatus;
-  error: string;
-  chunk_count: number;
-  indexed_at: string | null;
-  updated_at: string;
-}
-
-export interface DocumentText {
-  document_id: string;
-  content_hash: string;
-  mime_type: string;
-  characters: number;
-  start: number;
-  end: number;
-  text: string;
-  /** Character offset where each page starts (PDF, PPTX); empty for other types. */
-  page_starts: number[];
-}
-
-export interface Chunk {
-  index: number;
-  text: string;
-  start: number;
-  end: number;
-  page: number | null;
-  heading_path?: string[];
-}
-
-export type OperationType =
-  | "index"
-  | "append"
-  | "rescan"
-  | "reindex"
-  | "remove_source"
-  | "delete"
-  | "upload"
-  | "retry"
-  | "sync";
-export type OperationStatus = "pending" | "processing" | "completed" | "failed" | "cancelled";
-
-export interface Operation {
-  id: string;
-  collection_id: string;
-  type: OperationType;
-  status: OperationStatus;
-  files_total: number;
-  files_processed: number;
-  files_skipped: number;
-  files_failed: number;
-  chunks_written: number;
-  current_file: string;
-  error: string;
-  cancel_requested: boolean;
-  created_at: string;
-  started_at: string | null;
-  finished_at: string | null;
-  files_per_s: number | null;
-  eta_s: number | null;
-}
-
+export type OperationType = Schemas["OperationTypeEnum"];
+export type OperationStatus = Schemas["OperationStatusEnum"];
+export type Operation = Schemas["Operation"];
 /** 202 answer of every endpoint that starts an operation. */
-export interface OperationAccepted {
-  operation_id: string;
-  type: OperationType;
-  status: OperationStatus;
-}
+export type OperationAccepted = Schemas["OperationQueued"];
+export type UploadAccepted = Schemas["UploadQueued"];
 
-export interface UploadAccepted extends OperationAccepted {
-  source_id: string;
-  files: { relative_path: string; size: number }[];
-}
+export type ChunkingPreviewRequest = Schemas["ChunkingPreviewRequest"];
+export type PreviewChunk = Schemas["PreviewChunk"];
+export type ChunkingPreview = Schemas["ChunkingPreviewResult"];
 
-export interface ChunkingPreviewRequest {
-  text: string;
-  file_name?: string;
-  embedding_model?: string;
-  chunking_strategy?: ChunkingStrategy;
-  chunk_size?: number;
-  chunk_overlap?: number;
-}
+export type SearchMode = Schemas["SearchModeEnum"];
+/** The body of POST /api/v2/search and its `filters`, as the server reads them. */
+export type SearchWireRequest = WithDefaults<Schemas["SearchRequestRequest"], "offset" | "context">;
+export type SearchWireFilters = Schemas["SearchFiltersRequest"];
+export type SearchScores = Schemas["Scores"];
+/** `highlights`: code-point ranges [start, end) of the query's terms in `text`. */
+export type SearchResult = Omit<Schemas["SearchResult"], "highlights"> & { highlights: [number, number][] };
+export type SearchResponse = Omit<Schemas["SearchResponse"], "results"> & { results: SearchResult[] };
 
-export interface PreviewChunk {
-  index: number;
-  text: string;
-  start: number;
-  end: number;
-  tokens: number;
-  heading_path: string[];
-}
+/** One user's access to a collection. */
+export type Share = Schemas["Share"];
+export type ShareCreateRequest = Schemas["ShareCreateRequest"];
+export type ShareList = Schemas["ShareList"];
 
-export interface ChunkingPreview {
-  embedding_model: string;
-  chunking_strategy: ChunkingStrategy;
-  chunk_size: number;
-  chunk_overlap: number;
-  characters: number;
-  chunks: PreviewChunk[];
-}
-
-export type SearchMode = "semantic" | "keyword" | "hybrid";
-
-/** pending: search filters. The UI collects them; the adapter in search.ts decides the wire shape. */
+/** The filters as the search page holds them: one path box (a prefix, or a glob when it has one). */
 export interface SearchFilters {
   path?: string;
   mime_types?: string[];
@@ -248,60 +95,12 @@ export interface SearchFilters {
   modified_before?: string;
 }
 
+/** A search as the page holds it (the URL's state); search.ts turns it into a SearchWireRequest. */
 export interface SearchRequest {
   query: string;
   collections: string[];
   k: number;
   mode: SearchMode;
-  /** pending: search (reranking) */
   rerank?: boolean;
-  /** pending: search (filters) */
   filters?: SearchFilters;
-}
-
-export interface SearchScores {
-  semantic: number | null;
-  keyword: number | null;
-  fused: number | null;
-  /** pending: search (reranking) */
-  rerank?: number | null;
-}
-
-export interface SearchResult {
-  text: string;
-  path: string;
-  score: number;
-  scores: SearchScores;
-  document_id: string;
-  chunk_index: number;
-  start: number;
-  end: number;
-  page: number | null;
-  heading_path: string[] | null;
-  collection_id: string;
-  /** pending: search. Character ranges [start, end) of the query's terms in `text`. */
-  highlights?: [number, number][];
-  /** pending: search */
-  title?: string;
-  /** pending: search */
-  relative_path?: string;
-}
-
-export interface SearchResponse {
-  query: string;
-  mode: SearchMode;
-  fusion: string | null;
-  results: SearchResult[];
-  /** pending: search. Collections that failed while the others answered. */
-  errors?: { collection_id: string; message: string }[];
-  /** pending: search */
-  reranker?: { name: string; applied: boolean; reason: string } | null;
-}
-
-/** pending: sharing. One user's access to a collection. */
-export interface Share {
-  user_id: number;
-  username: string;
-  role: "viewer" | "editor";
-  created_at?: string;
 }

@@ -53,7 +53,11 @@ export function Layout() {
   const active = useActiveOperations();
   const queryClient = useQueryClient();
   const navigate = useNavigate();
-  useLiveUpdates(true, (collections.data ?? []).map((c) => c.id));
+  // The server follows the user's own and shared collections by itself; public ones are asked for.
+  useLiveUpdates(
+    true,
+    (collections.data ?? []).filter((c) => c.role === "public").map((c) => c.id),
+  );
   const running = active.data?.length ?? 0;
 
   const logout = async () => {

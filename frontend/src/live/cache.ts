@@ -28,14 +28,24 @@ export function writeOperation(queryClient: QueryClient, operation: Operation): 
   );
 }
 
-/** Replaces the active set (a snapshot); returns the operations that were active and are no longer. */
-export function replaceActiveOperations(queryClient: QueryClient, operations: Operation[]): Operation[] {
+/**
+ * Replaces the active operations of the snapshot's collections with the snapshot's (those of other
+ * collections stay: a `subscribe` is answered with a snapshot of what it added only); returns the
+ * operations of those collections that were active and are no longer.
+ */
+export function replaceActiveOperations(
+  queryClient: QueryClient,
+  operations: Operation[],
+  collectionIds: readonly string[],
+): Operation[] {
+  const covered = new Set([...collectionIds, ...operations.map((o) => o.collection_id)]);
   const before = queryClient.getQueryData<Operation[]>(queryKeys.activeOperations) ?? [];
   const now = new Set(operations.map((o) => o.id));
   for (const operation of operations) queryClient.setQueryData(queryKeys.operation(operation.id), operation);
   cancelActiveFetch(queryClient);
-  queryClient.setQueryData<Operation[]>(queryKeys.activeOperations, operations.filter(isActive));
-  return before.filter((o) => !now.has(o.id));
+  const kept = before.filter((o) => !covered.has(o.collection_id));
+  queryClient.setQueryData<Operation[]>(queryKeys.activeOperations, [...operations.filter(isActive), ...kept]);
+  return before.filter((o) => covered.has(o.collection_id) && !now.has(o.id));
 }
 
 /** A fetch of the active set sent before this event would land after it with older state: drop it. */

@@ -80,9 +80,9 @@ export function createLiveEventHandler(
   const handle = (event: LiveEvent) => {
     switch (event.type) {
       case "snapshot": {
-        const { operations } = event.data as { operations: Operation[] };
+        const { operations, collections = [] } = event.data as { operations: Operation[]; collections?: string[] };
         // Operations that ended while the socket was down: their collections changed meanwhile.
-        for (const gone of replaceActiveOperations(queryClient, operations)) {
+        for (const gone of replaceActiveOperations(queryClient, operations, collections)) {
           invalidateCollectionState(queryClient, gone.collection_id);
         }
         break;

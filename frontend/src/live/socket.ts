@@ -114,9 +114,10 @@ export class LiveSocket {
   }
 
   /**
-   * The collections whose events this tab wants beyond the user's own.
-   * TODO(sharing): the server answers `subscribe` once WebSocket subscriptions land; today it
-   * ignores the message and sends the user's own operations, which is what a small install needs.
+   * The collections whose events this tab wants beyond those the server follows by itself (the
+   * user's own and those shared with them): public ones. The server answers a `subscribe` with a
+   * `snapshot` of their active operations (and an `error` for what the user may not read), an
+   * `unsubscribe` with `unsubscribed`; a reconnect subscribes to the whole set again.
    */
   setSubscriptions(collectionIds: Iterable<string>): void {
     const next = new Set(collectionIds);

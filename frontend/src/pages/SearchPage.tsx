@@ -15,7 +15,6 @@ import { HighlightedText } from "../components/HighlightedText";
 import { PageHeader, useTitle } from "../components/PageHeader";
 import { EmptyState, ErrorState, Loading, Spinner } from "../components/states";
 import { formatScore, pluralise } from "../lib/format";
-import { termRanges } from "../lib/highlight";
 import { useListNavigation } from "../lib/useListNavigation";
 import { useUiStore } from "../stores/ui";
 
@@ -366,7 +365,7 @@ function Results({
           Not reranked{response.reranker.reason ? `: ${response.reranker.reason}` : "."}
         </p>
       )}
-      {response.errors && response.errors.length > 0 && (
+      {response.errors.length > 0 && (
         <ul role="alert" className="mb-3 space-y-1 text-sm text-amber-800 dark:text-amber-200">
           {response.errors.map((e) => (
             <li key={e.collection_id}>
@@ -406,11 +405,11 @@ function ResultItem({
   linkProps: ReturnType<ReturnType<typeof useListNavigation>["itemProps"]>;
 }) {
   const showScores = useUiStore((state) => state.showScores);
-  const path = result.relative_path ?? result.path;
+  const path = result.path;
   const title = result.title || path.split("/").pop() || path;
-  const ranges = result.highlights ?? termRanges(result.text, query);
+  const ranges = result.highlights;
   const location = [
-    result.heading_path && result.heading_path.length > 0 ? result.heading_path.join(" › ") : null,
+    result.heading_path.length > 0 ? result.heading_path.join(" › ") : null,
     result.page ? `page ${result.page}` : null,
   ].filter(Boolean);
 

@@ -21,6 +21,10 @@ export function collection(overrides: Partial<CollectionDetail> = {}): Collectio
     created_at: "2025-01-01T09:00:00Z",
     updated_at: "2025-01-01T10:00:00Z",
     sync_interval_minutes: null,
+    default_reranker: "",
+    owner: "alice",
+    is_public: false,
+    role: "owner",
     vector_count: 340,
     ...overrides,
   };
@@ -54,7 +58,7 @@ export function searchResult(overrides: Partial<SearchResult> = {}): SearchResul
     text: "Prune roses in late winter, when the buds swell.",
     path: "/srv/docs/garden/roses.md",
     score: 0.81,
-    scores: { semantic: 0.81, keyword: null, fused: null },
+    scores: { semantic: 0.81, keyword: null, fused: null, rerank: null },
     document_id: "d0c00000-0000-4000-8000-000000000001",
     chunk_index: 3,
     start: 120,
@@ -62,6 +66,10 @@ export function searchResult(overrides: Partial<SearchResult> = {}): SearchResul
     page: null,
     heading_path: ["Roses", "Pruning"],
     collection_id: collection().id,
+    title: null,
+    highlights: [],
+    preview_url: "/documents/d0c00000-0000-4000-8000-000000000001?chunk=3",
+    context: null,
     ...overrides,
   };
 }

@@ -30,17 +30,29 @@ describe("live events", () => {
   const active = () => queryClient.getQueryData<Operation[]>(queryKeys.activeOperations);
   const isStale = (key: readonly unknown[]) => queryClient.getQueryState(key)?.isInvalidated ?? false;
 
+  const followed = [collection().id];
+
   it("takes the snapshot as the set of active operations", () => {
-    handler.handle(event("snapshot", { operations: [operation()] }));
+    handler.handle(event("snapshot", { collections: followed, operations: [operation()] }));
     expect(active()?.map((o) => o.id)).toEqual([operation().id]);
     expect(queryClient.getQueryData(queryKeys.operation(operation().id))).toEqual(operation());
   });
 
   it("refreshes what changed while disconnected: an operation missing from the snapshot has ended", () => {
-    handler.handle(event("snapshot", { operations: [operation()] }));
-    handler.handle(event("snapshot", { operations: [] }));
+    handler.handle(event("snapshot", { collections: followed, operations: [operation()] }));
+    handler.handle(event("snapshot", { collections: followed, operations: [] }));
     expect(active()).toEqual([]);
     expect(isStale(queryKeys.collection(collection().id))).toBe(true);
+  });
+
+  it("keeps other collections' operations when a subscribe's snapshot covers only what it added", () => {
+    handler.handle(event("snapshot", { collections: followed, operations: [operation()] }));
+    const publicOne = "c0ffee00-0000-4000-8000-000000000099";
+    const theirs = operation({ id: "0be7a710-0000-4000-8000-000000000099", collection_id: publicOne });
+    handler.handle(event("snapshot", { collections: [publicOne], operations: [theirs] }));
+    expect(active()?.map((o) => o.id).sort()).toEqual([operation().id, theirs.id].sort());
+    handler.handle(event("snapshot", { collections: [publicOne], operations: [] }));
+    expect(active()?.map((o) => o.id)).toEqual([operation().id]);
   });
 
   it("writes progress into the active set and into cached operation lists", () => {

@@ -32,8 +32,8 @@ function preview(request: ChunkingPreviewRequest) {
     chunking_strategy: request.chunking_strategy,
     chunk_size: request.chunk_size,
     chunk_overlap: request.chunk_overlap,
-    characters: request.text.length,
-    chunks: [{ index: 0, text: request.text.slice(0, 40), start: 0, end: 40, tokens: 9, heading_path: ["Pruning roses"] }],
+    characters: (request.text ?? "").length,
+    chunks: [{ index: 0, text: (request.text ?? "").slice(0, 40), start: 0, end: 40, tokens: 9, heading_path: ["Pruning roses"] }],
   };
 }
 

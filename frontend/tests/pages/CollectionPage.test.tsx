@@ -126,9 +126,16 @@ describe("CollectionPage", () => {
     expect(screen.queryByRole("button", { name: "Add folder and index" })).toBeNull();
   });
 
-  it("says so when this server has no sharing yet", async () => {
-    renderApp(`/collections/${id}/sharing`, { [`GET ${base}`]: () => collection() });
-    expect(await screen.findByText("Sharing is not available on this server yet")).toBeInTheDocument();
+  it("makes the collection public through the collection's PATCH", async () => {
+    const user = userEvent.setup();
+    const { server } = renderApp(`/collections/${id}/sharing`, {
+      [`GET ${base}`]: () => collection({ is_public: false }),
+      [`GET ${base}/shares`]: () => ({ results: [] }),
+      [`PATCH ${base}`]: () => collection({ is_public: true }),
+    });
+    await user.click(await screen.findByLabelText(/^Public:/));
+    await waitFor(() => expect(server.calls(`PATCH ${base}`)[0]?.body).toEqual({ is_public: true }));
+    await waitFor(() => expect(screen.getByLabelText(/^Public:/)).toBeChecked());
   });
 
   it("shares with a user as viewer", async () => {

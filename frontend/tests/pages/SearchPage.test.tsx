@@ -2,7 +2,7 @@ import { screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { describe, expect, it } from "vitest";
 
-import type { SearchRequest } from "../../src/api/types";
+import type { SearchWireRequest } from "../../src/api/types";
 import { collection, searchResult } from "../helpers/fixtures";
 import { page, renderApp } from "../helpers/render";
 
@@ -19,9 +19,13 @@ const second = searchResult({
   document_id: "d0c00000-0000-4000-8000-000000000002",
   chunk_index: 0,
   text: "Roses need pruning every year.",
+  highlights: [
+    [0, 5],
+    [11, 18],
+  ],
   path: "/srv/docs/garden/care.md",
-  heading_path: null,
-  scores: { semantic: 0.7, keyword: 3.2, fused: 0.031 },
+  heading_path: [],
+  scores: { semantic: 0.7, keyword: 3.2, fused: 0.031, rerank: null },
   score: 0.031,
 });
 
@@ -29,8 +33,18 @@ function setup(path = "/search?q=prune+roses") {
   return renderApp(path, {
     "GET /api/v2/collections": () => page([collection()]),
     "POST /api/v2/search": ({ body }) => {
-      const request = body as SearchRequest;
-      return { query: request.query, mode: request.mode, fusion: null, results: [first, second] };
+      const request = body as SearchWireRequest;
+      return {
+        query: request.query,
+        mode: request.mode,
+        fusion: null,
+        merge: null,
+        reranker: null,
+        offset: 0,
+        limit: request.limit,
+        results: [first, second],
+        errors: [],
+      };
     },
   });
 }
@@ -45,14 +59,14 @@ describe("SearchPage", () => {
     expect(server.calls("POST /api/v2/search")[0]?.body).toEqual({
       query: "prune roses",
       collections: [collection().id],
-      k: 10,
+      limit: 10,
       mode: "semantic",
     });
     expect(screen.getByText("Roses › Pruning · page 4")).toBeInTheDocument();
     expect(screen.getByText("/srv/docs/garden/care.md")).toBeInTheDocument();
   });
 
-  it("highlights the server's positions, and the query's terms when the server sends none", async () => {
+  it("marks the words at the server's highlight positions", async () => {
     setup();
     const items = within(await screen.findByRole("list", { name: "Search results" })).getAllByRole("listitem");
     const marks = (item: HTMLElement) => [...item.querySelectorAll("mark")].map((m) => m.textContent);

@@ -6,7 +6,7 @@ import { useAddShare, useRemoveShare, useSetPublic, useShares, useUpdateShare } 
 import type { CollectionDetail, Share } from "../../api/types";
 import { Button } from "../../components/Button";
 import { Checkbox, SelectField, TextField } from "../../components/fields";
-import { EmptyState, ErrorState, FormMessage, Loading } from "../../components/states";
+import { ErrorState, FormMessage, Loading } from "../../components/states";
 import { notify } from "../../stores/ui";
 
 const ROLE_HELP: Record<Share["role"], string> = {
@@ -18,13 +18,6 @@ export function SharingTab({ collection }: { collection: CollectionDetail }) {
   const shares = useShares(collection.id);
   if (shares.isPending) return <Loading label="Loading sharing…" />;
   if (shares.isError) return <ErrorState error={shares.error} onRetry={() => void shares.refetch()} />;
-  if (!shares.data.available) {
-    return (
-      <EmptyState title="Sharing is not available on this server yet">
-        Collections are private to their owner until the server gains sharing.
-      </EmptyState>
-    );
-  }
   return (
     <div className="max-w-3xl space-y-8">
       <PublicToggle collection={collection} />
@@ -32,11 +25,11 @@ export function SharingTab({ collection }: { collection: CollectionDetail }) {
         <h2 id="shares-heading" className="text-base font-semibold">
           People with access
         </h2>
-        {shares.data.shares.length === 0 ? (
+        {shares.data.length === 0 ? (
           <p className="text-sm text-gray-600 dark:text-gray-400">Only you.</p>
         ) : (
           <ul aria-label="People with access" className="divide-y divide-gray-200 rounded-lg border border-gray-200 bg-white dark:divide-gray-800 dark:border-gray-800 dark:bg-gray-900">
-            {shares.data.shares.map((share) => (
+            {shares.data.map((share) => (
               <ShareRow key={share.user_id} collectionId={collection.id} share={share} />
             ))}
           </ul>
@@ -52,7 +45,7 @@ function PublicToggle({ collection }: { collection: CollectionDetail }) {
   return (
     <Checkbox
       label="Public: every signed-in user may read and search it (never change it)"
-      checked={collection.is_public ?? false}
+      checked={collection.is_public}
       disabled={setPublic.isPending}
       onChange={(e) =>
         setPublic.mutate(e.target.checked, {
