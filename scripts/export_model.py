@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from semantik.inference.base import InferenceError
-from semantik.inference.export import PRECISIONS, TARGETS, export_model
+from semantik.inference.export import PRECISIONS, TARGETS, default_target, export_model
 from semantik.inference.models import DEFAULT_SOURCE
 
 
@@ -41,9 +41,16 @@ def main(argv: list[str] | None = None) -> int:
         "--precision",
         choices=PRECISIONS,
         action="append",
-        help="fp32 (default) or int8; repeat it to export several (--precision fp32 --precision int8)",
+        help="fp32 (default), fp16 (GPU) or int8 (CPU); repeat it to export several "
+        "(--precision fp32 --precision int8)",
     )
-    parser.add_argument("--target", choices=TARGETS, default="cpu")
+    parser.add_argument(
+        "--target",
+        choices=TARGETS,
+        help="cpu: Triton's python backend running ONNX Runtime; gpu: Triton's onnxruntime backend with "
+        "the TensorRT accelerator; tensorrt: a TensorRT plan built here with trtexec (on the serving GPU). "
+        "Default: gpu for fp16, cpu otherwise",
+    )
     parser.add_argument("--query-prefix", help="text to put before queries (default: the model's prompts)")
     parser.add_argument(
         "--document-prefix", help="text to put before documents (default: the model's prompts)"
@@ -63,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
                 args.repository,
                 name=name,
                 precision=precision,
-                target=args.target,
+                target=args.target or default_target(precision),
                 verify=args.verify,
                 force=args.force,
                 query_prefix=args.query_prefix,

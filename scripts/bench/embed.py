@@ -15,6 +15,12 @@ Measured in one run, on the same passages and queries:
 
 `<path>_sent_s` is passages per second; for Triton it is the best of the concurrency levels
 (each is reported too: triton_<precision>_c<N>_sent_s).
+
+`--gpu` measures the GPU path instead (on a machine with an NVIDIA GPU, inside NVIDIA's Triton
+container or beside a Triton given by --triton-url): the fp16 export (exported first if missing)
+served by Triton's onnxruntime backend with TensorRT, short sentences/s at several concurrency
+levels (goal on an H100: GPU_GOAL_SENT_S for MiniLM), passages/s, single-query latency, and the
+fp16 vectors' top-10 agreement with ONNX Runtime fp32 on the CPU.
 """
 
 from __future__ import annotations
@@ -24,9 +30,14 @@ import asyncio
 import json
 import os
 import re
+import shutil
+import signal
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
+import urllib.request
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -43,6 +54,9 @@ CORPUS = Path("/usr/share/doc/python3.11/html")
 QUERY_WORDS = 12
 SHORT_QUERY_WORDS = 4
 SLICE = 256  # passages per call of the in-process paths and the blocking client, so progress shows
+GPU_GOAL_SENT_S = 15_000
+# TensorRT compiles the engine while the model loads (the config's warm-up): minutes on a cold cache.
+GPU_LOAD_DEADLINE_S = 900
 Embed = Callable[[Sequence[str]], np.ndarray]
 
 
@@ -59,15 +73,32 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--batch", type=int, default=32, help="texts per inference request (EMBED_BATCH_SIZE)"
     )
-    parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 8])
+    parser.add_argument(
+        "--concurrency", type=int, nargs="+", help="requests in flight (default: 1 8; with --gpu: 8 32 64)"
+    )
     parser.add_argument(
         "--triton-url", help="use this running Triton (gRPC host:port) instead of starting one"
     )
     parser.add_argument(
         "--skip", nargs="*", default=[], choices=["st", "ort", "triton"], help="paths to leave out"
     )
+    parser.add_argument(
+        "--gpu", action="store_true", help="benchmark the fp16 export on Triton's GPU instead (see above)"
+    )
+    parser.add_argument("--fp16-model", default=f"{DEFAULT_MODEL}-fp16", help="fp16 model name (--gpu)")
+    parser.add_argument(
+        "--sentences", type=int, default=20_000, help="short sentences to embed (--gpu; cut from the corpus)"
+    )
+    parser.add_argument(
+        "--tritonserver",
+        default="tritonserver",
+        help="NVIDIA's tritonserver with the onnxruntime backend (--gpu without --triton-url)",
+    )
     args = parser.parse_args(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    if args.gpu:
+        return run_gpu(args)
+    args.concurrency = args.concurrency or [1, 8]
 
     fp32_dir, int8_dir = args.repository / args.model, args.repository / args.int8_model
     for model_dir in (fp32_dir, int8_dir):
@@ -306,6 +337,161 @@ def in_flight(
             return len(passages) / elapsed, rows
 
     return asyncio.run(run())
+
+
+def run_gpu(args: argparse.Namespace) -> int:
+    """The fp16 export on Triton's GPU: one JSON line, or exit status 2 saying what is missing."""
+    device = gpu_name()
+    if device is None:
+        print(
+            "--gpu needs an NVIDIA GPU and its driver: `nvidia-smi -L` lists none here. Run it on the GPU "
+            "machine, inside NVIDIA's Triton container (nvcr.io/nvidia/tritonserver:<yy.mm>-py3).",
+            file=sys.stderr,
+        )
+        return 2
+    binary = None if args.triton_url else shutil.which(args.tritonserver) or _bundled_tritonserver()
+    if args.triton_url is None and binary is None:
+        print(
+            f"--gpu needs NVIDIA's tritonserver with its onnxruntime backend ({args.tritonserver} is not on "
+            "PATH; the embedded one of nvidia-pytriton runs CPU models only): run inside "
+            "nvcr.io/nvidia/tritonserver:<yy.mm>-py3, or pass --triton-url host:8001 of such a server.",
+            file=sys.stderr,
+        )
+        return 2
+    if not args.corpus.is_dir():
+        print(
+            f"The benchmark corpus {args.corpus} is missing: apt-get install python3.11-doc", file=sys.stderr
+        )
+        return 2
+
+    from semantik.inference.export import export_model
+    from semantik.inference.models import DEFAULT_SOURCE
+
+    fp16_dir, fp32_dir = args.repository / args.fp16_model, args.repository / args.model
+    # Idempotent: an intact export is kept.
+    export_model(DEFAULT_SOURCE, args.repository, name=args.fp16_model, precision="fp16", target="gpu")
+    concurrency = args.concurrency or [8, 32, 64]
+    batch = load_model_info(fp16_dir).max_batch_size if args.batch == 32 else args.batch
+
+    tokenizer = ModelTokenizer(fp16_dir)
+    passages = load_passages(args.corpus, tokenizer, args.passages, args.chunk_size, args.overlap)
+    queries = make_queries(passages, args.queries)
+    sentences = short_sentences(passages, args.sentences)
+    result: dict[str, object] = {
+        "device": device,
+        "model": args.fp16_model,
+        "sentences": len(sentences),
+        "sentence_tokens_mean": round(
+            float(np.mean([len(e.ids) for e in tokenizer.encode_batch(sentences)])), 1
+        ),
+        "passages": len(passages),
+        "batch": batch,
+    }
+    with tempfile.TemporaryDirectory(prefix="semantik-bench-gpu-") as work:
+        server = None
+        url = args.triton_url
+        if url is None:
+            assert binary is not None
+            server, url = start_gpu_triton(binary, args.repository, args.fp16_model, Path(work))
+        try:
+            from semantik.inference.triton import TritonEmbedder
+
+            rates = {}
+            for level in concurrency:
+                label = f"triton_fp16_short_c{level}"
+                rates[level], _ = in_flight(label, url, args.fp16_model, fp16_dir, sentences, batch, level)
+                result[f"{label}_sent_s"] = round(rates[level], 1)
+            result["triton_fp16_short_sent_s"] = round(max(rates.values()), 1)
+            rate, passage_vectors = in_flight(
+                "triton_fp16_passages", url, args.fp16_model, fp16_dir, passages, batch, max(concurrency)
+            )
+            result["triton_fp16_sent_s"] = round(rate, 1)
+            with TritonEmbedder(url, args.fp16_model, fp16_dir, max_batch=batch) as embedder:
+                query_vectors, latencies = single_queries("triton_fp16", embedder.embed, queries)
+            result |= latency_stats("triton_fp16", latencies)
+        finally:
+            if server is not None:
+                server.send_signal(signal.SIGTERM)
+                try:
+                    server.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    server.kill()
+    if (fp32_dir / "semantik.json").is_file():
+        reference = OnnxEmbedder(fp32_dir, max_batch=32)
+        result["fp16_top10_overlap"] = top_k_overlap(
+            (reference.embed(passages), reference.embed(queries)), (passage_vectors, query_vectors), 10
+        )
+    result["goal_short_sent_s"] = GPU_GOAL_SENT_S
+    result["goal_met"] = float(result["triton_fp16_short_sent_s"]) >= GPU_GOAL_SENT_S  # type: ignore[arg-type]
+    print(json.dumps(result), flush=True)
+    return 0
+
+
+def gpu_name() -> str | None:
+    """The first NVIDIA GPU's name as nvidia-smi reports it, or None without one."""
+    try:
+        listed = subprocess.run(["nvidia-smi", "-L"], capture_output=True, text=True, timeout=30, check=True)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    lines = [line for line in listed.stdout.splitlines() if line.startswith("GPU ")]
+    return lines[0].split(":", 1)[1].split("(UUID")[0].strip() if lines else None
+
+
+def _bundled_tritonserver() -> str | None:
+    candidate = Path("/opt/tritonserver/bin/tritonserver")  # where NVIDIA's container has it
+    return str(candidate) if candidate.is_file() else None
+
+
+def short_sentences(passages: Sequence[str], count: int) -> list[str]:
+    """`count` sentences of the corpus cut to QUERY_WORDS words: the short texts of the GPU goal."""
+    pool = [
+        " ".join(sentence.split()[:QUERY_WORDS])
+        for passage in passages
+        for sentence in re.split(r"(?<=[.!?:])\s+", passage)
+        if len(sentence.split()) >= 4
+    ] or ["short sentence"]
+    return [pool[i % len(pool)] for i in range(count)]
+
+
+def start_gpu_triton(
+    binary: str, repository: Path, model: str, work: Path
+) -> tuple[subprocess.Popen[bytes], str]:
+    """NVIDIA's tritonserver on loopback serving `model` on the GPU, once it is ready (engine built)."""
+    from semantik.stack.ports import find_free_port
+
+    http, grpc, metrics = find_free_port(), find_free_port(), find_free_port()
+    log_path = work / "tritonserver.log"
+    command = [
+        binary,
+        f"--model-repository={repository.resolve()}",
+        "--model-control-mode=explicit",
+        f"--load-model={model}",
+        "--disable-auto-complete-config",
+        f"--http-port={http}",
+        f"--grpc-port={grpc}",
+        f"--metrics-port={metrics}",
+        "--http-address=127.0.0.1",
+        "--grpc-address=127.0.0.1",
+        "--metrics-address=127.0.0.1",
+    ]
+    print(f"starting {' '.join(command)} (log {log_path})", file=sys.stderr)
+    process = subprocess.Popen(command, stdout=log_path.open("wb"), stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + GPU_LOAD_DEADLINE_S
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            break
+        try:
+            with urllib.request.urlopen(
+                f"http://127.0.0.1:{http}/v2/models/{model}/ready", timeout=2
+            ) as answer:
+                if answer.status == 200:
+                    return process, f"127.0.0.1:{grpc}"
+        except OSError:
+            pass
+        time.sleep(1)
+    process.kill()
+    tail = "\n".join(log_path.read_text(errors="replace").splitlines()[-30:])
+    raise SystemExit(f"tritonserver did not serve {model} within {GPU_LOAD_DEADLINE_S} s:\n{tail}")
 
 
 def top_k_overlap(

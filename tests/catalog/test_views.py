@@ -105,3 +105,34 @@ def test_the_catalog_is_for_signed_in_users(client, catalog_repository: Path):  
     response = client.get("/api/v2/models")
     assert response.status_code == 401
     assert response.json()["error"]["code"] == "not_authenticated"
+
+
+def test_an_fp16_gpu_export_is_its_models_float16_variant_and_collections_may_choose_it(  # type: ignore[no-untyped-def]
+    api, catalog_repository: Path
+):
+    from semantik.catalog.selectors import collection_model
+    from semantik.collections.models import Collection
+    from semantik.inference.export import export_model
+    from semantik.inference.models import load_model_info
+
+    source = load_model_info(catalog_repository / TINY_E5).source
+    export_model(source, catalog_repository, name=f"{TINY_E5}-fp16", precision="fp16", target="gpu")
+
+    e5 = next(model for model in listing(api)["results"] if model["name"] == TINY_E5)
+    assert e5["precisions"] == ["float32", "float16"]
+    # In-process (INFERENCE_BACKEND=onnx here) ready means ONNX Runtime loads the fp16 graph on the CPU.
+    assert e5["variants"][1] == {
+        "name": f"{TINY_E5}-fp16",
+        "precision": "float16",
+        "target": "gpu",
+        "ready": True,
+        "reason": "",
+    }
+    response = api.post(
+        "/api/v2/collections",
+        {"name": "Half", "embedding_model": TINY_E5, "precision": "float16"},
+        format="json",
+    )
+    assert response.status_code == 201, response.json()
+    assert response.json()["precision"] == "float16"
+    assert collection_model(Collection.objects.get(pk=response.json()["id"])).name == f"{TINY_E5}-fp16"

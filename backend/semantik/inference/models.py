@@ -21,6 +21,9 @@ TRITON_CONFIG_FILE = "config.pbtxt"
 MODEL_VERSION = "1"
 ONNX_FILE = "model.onnx"
 METADATA_FORMAT = 1
+# The export target the embedded Triton (python backend on the CPU) serves; "gpu" and "tensorrt"
+# exports need NVIDIA's Triton with its onnxruntime or TensorRT backend on a GPU.
+CPU_TARGET = "cpu"
 
 # What a model does: turn texts into vectors, or score (query, passage) pairs.
 EMBEDDING = "embedding"

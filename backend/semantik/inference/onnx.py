@@ -53,14 +53,18 @@ class _OnnxModel(ModelClient):
         max_tokens: int = 8192,
         spinning: bool = False,
         max_in_flight: int = 2,
+        onnx_file: Path | None = None,
     ) -> None:
-        """`max_in_flight` bounds the buckets of one call running at once (asyncio clients only)."""
+        """`max_in_flight` bounds the buckets of one call running at once (asyncio clients only).
+
+        `onnx_file` runs another graph with the folder's tokenizer and metadata (the exporter
+        verifies candidate graphs so).
+        """
         self._load(model_dir, max_batch=max_batch, max_tokens=max_tokens, max_in_flight=max_in_flight)
-        if not self.info.onnx_path.is_file():
-            raise ModelNotFound(
-                f"{self.info.onnx_path} is missing; export the model with `python scripts/export_model.py`"
-            )
-        self._session = create_session(self.info.onnx_path, threads=threads, spinning=spinning)
+        graph = onnx_file or self.info.onnx_path
+        if not graph.is_file():
+            raise ModelNotFound(f"{graph} is missing; export the model with `python scripts/export_model.py`")
+        self._session = create_session(graph, threads=threads, spinning=spinning)
 
     def _session_run(self, batch: Batch) -> np.ndarray:
         try:

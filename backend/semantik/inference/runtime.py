@@ -11,7 +11,7 @@ from typing import Any, cast
 from django.conf import settings
 
 from semantik.inference.base import Embedder, InferenceError, InferenceUnavailable, ModelNotFound, Reranker
-from semantik.inference.models import EMBEDDING, RERANKER, ModelInfo, list_models
+from semantik.inference.models import CPU_TARGET, EMBEDDING, RERANKER, ModelInfo, list_models
 
 # How long a readiness question (GET /api/v2/models) may wait for Triton or for a model to load.
 READINESS_TIMEOUT_S = 2.0
@@ -168,6 +168,11 @@ def models_readiness(models: Sequence[ModelInfo], timeout_s: float = READINESS_T
         state, reason = states.get(info.name, ("", ""))
         if state == "READY":
             readiness[info.name] = ""
+        elif not state and info.target != CPU_TARGET:
+            readiness[info.name] = (
+                f"Triton at {settings.TRITON_URL} does not serve it: a {info.target} export, "
+                "for NVIDIA's Triton on a GPU"
+            )
         elif not state:
             readiness[info.name] = f"Triton at {settings.TRITON_URL} does not serve it"
         else:

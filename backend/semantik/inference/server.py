@@ -9,6 +9,7 @@ from __future__ import annotations
 import atexit
 import functools
 import importlib.util
+import json
 import logging
 import os
 import shutil
@@ -26,7 +27,7 @@ from pathlib import Path
 from types import TracebackType
 
 from semantik.inference.base import InferenceError
-from semantik.inference.models import TRITON_CONFIG_FILE
+from semantik.inference.models import CPU_TARGET, METADATA_FILE, TRITON_CONFIG_FILE
 from semantik.stack.children import die_with_parent
 from semantik.stack.ports import LOOPBACK, find_free_port
 
@@ -218,7 +219,9 @@ class TritonServer:
         return sorted(
             child.name
             for child in self.repository.iterdir()
-            if not child.name.startswith(".") and (child / TRITON_CONFIG_FILE).is_file()
+            if not child.name.startswith(".")
+            and (child / TRITON_CONFIG_FILE).is_file()
+            and _runs_on_cpu(child)
         )
 
     def _backend_directory(self) -> Path:
@@ -311,6 +314,21 @@ class TritonServer:
                 break
             time.sleep(0.05)
         return True
+
+
+def _runs_on_cpu(model_dir: Path) -> bool:
+    """Whether this (CPU-only, python backend) Triton can load the folder: GPU exports are left out.
+
+    A folder without semantik.json (a hand-written model) is Triton's to judge.
+    """
+    try:
+        target = json.loads((model_dir / METADATA_FILE).read_text(encoding="utf-8")).get("target")
+    except (OSError, ValueError):
+        return True
+    if target not in (None, CPU_TARGET):
+        log.info("leaving out %s: a %s export, for NVIDIA's Triton on a GPU", model_dir.name, target)
+        return False
+    return True
 
 
 def serve_forever(server: TritonServer, deadline_s: float = 300.0) -> None:

@@ -64,14 +64,15 @@ def embedded_services(data_dir: Path) -> Iterator[None]:
 @contextlib.contextmanager
 def _embedded_triton(data_dir: Path) -> Iterator[None]:
     from semantik.env import get_str
-    from semantik.inference.models import list_models
+    from semantik.inference.models import CPU_TARGET, list_models
     from semantik.inference.server import TritonServer
     from semantik.stack.ports import remembered_port
 
     repository = Path(
         get_str("MODEL_REPOSITORY", str(Path(__file__).resolve().parents[3] / "model_repository"))
     )
-    models = [m.name for m in list_models(repository)]
+    # The embedded Triton runs on the CPU; GPU exports in the same repository are for another Triton.
+    models = [m.name for m in list_models(repository) if m.target == CPU_TARGET]
     if not models:
         raise SystemExit(f"No exported model in {repository}: run `make models` first.")
     state = data_dir / "triton"
