@@ -115,6 +115,17 @@ def test_config_serves_the_onnx_graph_on_cpu_with_ragged_dynamic_batching(export
         assert line in config
 
 
+def test_cpu_config_warms_up_with_one_short_query_before_it_reports_ready(exported: ModelInfo):
+    from google.protobuf import text_format
+    from tritonclient.grpc import model_config_pb2
+
+    config = text_format.Parse((exported.path / "config.pbtxt").read_text(), model_config_pb2.ModelConfig())
+    (warmup,) = config.model_warmup
+    assert warmup.batch_size == 1
+    assert set(warmup.inputs) == {"input_ids", "attention_mask"}
+    assert all(list(tensor.dims) == [16] and tensor.zero_data for tensor in warmup.inputs.values())
+
+
 def test_attention_is_fused_into_one_operator_per_layer(exported: ModelInfo):
     import onnx
 
