@@ -152,6 +152,10 @@ def _pending(world: World) -> None:
     Operation.objects.filter(pk=world.operation.pk).update(status=Operation.Status.PENDING, finished_at=None)
 
 
+def _failed_operation(world: World) -> None:
+    Operation.objects.filter(pk=world.operation.pk).update(status=Operation.Status.FAILED, error="Lost.")
+
+
 def _upload(world: World) -> dict[str, Any]:
     return {"files": SimpleUploadedFile("notes.txt", b"Uploaded notes.")}
 
@@ -240,6 +244,9 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("api/v2/operations/<uuid:operation_id>", "GET"): Row("/api/v2/operations/{operation}", read()),
     ("api/v2/operations/<uuid:operation_id>/cancel", "POST"): Row(
         "/api/v2/operations/{operation}/cancel", write(202), prepare=_pending
+    ),
+    ("api/v2/operations/<uuid:operation_id>/retry", "POST"): Row(
+        "/api/v2/operations/{operation}/retry", write(202), prepare=_failed_operation
     ),
     # Search: keyword mode needs no model.
     ("api/v2/search", "POST"): Row(

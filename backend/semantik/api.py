@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.contrib.auth.models import User
+from django.db import DatabaseError, InterfaceError, OperationalError
 from django.db.models import QuerySet
 from django.http import HttpRequest, JsonResponse
+from kombu.exceptions import OperationalError as BrokerError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from rest_framework import exceptions, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
+
+logger = logging.getLogger(__name__)
 
 
 class ServiceUnavailable(exceptions.APIException):
@@ -58,7 +65,37 @@ def _code(exc: exceptions.APIException) -> str:
     return "invalid" if isinstance(exc, exceptions.ValidationError) else exc.default_code
 
 
+def dependency_unavailable(exc: BaseException) -> ServiceUnavailable | None:
+    """The 503 for an exception that says a service Semantik depends on is down or was lost
+    mid-request; None for any other exception (a bug stays a 500)."""
+    # Imported here: both modules import this one.
+    from semantik.inference.base import InferenceUnavailable
+    from semantik.vectors.base import VectorStoreUnavailable
+
+    service = None
+    if isinstance(exc, OperationalError | InterfaceError) or (
+        isinstance(exc, DatabaseError) and "connection" in str(exc).lower()
+    ):
+        service = "PostgreSQL"
+    elif isinstance(exc, RedisConnectionError | RedisTimeoutError):
+        service = "Redis"
+    elif isinstance(exc, BrokerError):
+        service = "Redis (the task queue)"
+    elif isinstance(exc, InferenceUnavailable):
+        service = "Triton (inference)"
+    elif isinstance(exc, VectorStoreUnavailable):
+        service = "Qdrant"
+    if service is None:
+        return None
+    reason = str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__
+    return ServiceUnavailable(f"{service} is unavailable: {reason}. Try again shortly.")
+
+
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if not isinstance(exc, exceptions.APIException) and (unavailable := dependency_unavailable(exc)):
+        # A lost dependency is the client's to retry, not a server bug: no traceback, a 503 saying which.
+        logger.warning("%s", unavailable.detail, exc_info=False)
+        exc = unavailable
     response = drf_exception_handler(exc, context)
     if response is None or not isinstance(exc, exceptions.APIException):
         return response

@@ -10,12 +10,14 @@ from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import Count, Min
 from django.utils import timezone
+from kombu.exceptions import OperationalError as BrokerError
+from redis.exceptions import RedisError
 from rest_framework.exceptions import ValidationError
 
-from semantik.api import Conflict
+from semantik.api import Conflict, ServiceUnavailable
 from semantik.catalog.selectors import collection_model
 from semantik.collections.models import Collection
 from semantik.collections.services import collection_announce
@@ -220,7 +222,19 @@ def enqueue_operation(operation: Operation) -> None:
     def enqueue() -> None:
         from semantik.documents.tasks import task_for
 
-        task_for(kind).delay(operation_id)
+        try:
+            task_for(kind).delay(operation_id)
+        except (BrokerError, RedisError, OSError) as exc:
+            # Committed but never queued, it would stay pending for good and hold the collection
+            # (every later write a 409): it fails now, saying why, and the client may retry it.
+            reason = f"It could not be queued: Redis (the task queue) is unavailable ({exc})."
+            logger.warning("Operation %s: %s", operation_id, reason)
+            operation_fail(operation, f"{reason} Retry it once Redis is back.")
+            raise ServiceUnavailable(
+                f"{reason} Operation {operation_id} is marked failed; retry it "
+                f"(POST /api/v2/operations/{operation_id}/retry) once Redis is back.",
+                details={"operation_id": operation_id},
+            ) from exc
 
     transaction.on_commit(enqueue)
 
@@ -259,6 +273,15 @@ def _run_operation(operation: Operation, work: Callable[[], None]) -> None:
         logger.warning("Operation %s failed: %s", operation.id, exc)
         _settle(collection, failed=True)
         operation_fail(operation, str(exc) or exc.__class__.__name__)
+    except (OperationalError, InterfaceError) as exc:
+        # The database connection was lost (a restart, a failover, a terminated backend). This
+        # connection is dead, so the failure is recorded on a new one; the work finished so far is
+        # whole, and a retry skips it.
+        logger.warning("Operation %s lost its database connection: %s", operation.id, exc)
+        connection.close()
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__
+        _settle(collection, failed=True)
+        operation_fail(operation, f"The connection to PostgreSQL was lost ({reason}). Retry the operation.")
     except Exception as exc:
         logger.exception("Operation %s failed unexpectedly", operation.id)
         _settle(collection, failed=True)

@@ -14,7 +14,7 @@ from typing import Any, TypedDict
 
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.db import connection, transaction
+from django.db import InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
 
 from semantik.api import Conflict
@@ -231,9 +231,15 @@ def heartbeat(operation: Operation, interval_s: float) -> Iterator[None]:
     def beat() -> None:
         try:
             while not stop.wait(interval_s):
-                Operation.objects.filter(pk=operation.pk, status=Operation.Status.PROCESSING).update(
-                    heartbeat_at=timezone.now()
-                )
+                try:
+                    Operation.objects.filter(pk=operation.pk, status=Operation.Status.PROCESSING).update(
+                        heartbeat_at=timezone.now()
+                    )
+                except (OperationalError, InterfaceError) as exc:
+                    # A lost connection must not stop the beats (the reaper would then fail a healthy
+                    # operation): the next beat opens a new one.
+                    logger.warning("Operation %s: heartbeat not saved (%s); trying again", operation.pk, exc)
+                    connection.close()
         finally:
             connection.close()
 

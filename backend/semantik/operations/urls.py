@@ -10,4 +10,5 @@ urlpatterns = [
     path(
         "operations/<uuid:operation_id>/cancel", views.OperationCancelView.as_view(), name="operation-cancel"
     ),
+    path("operations/<uuid:operation_id>/retry", views.OperationRetryView.as_view(), name="operation-retry"),
 ]

@@ -1,4 +1,4 @@
-"""Operations of the collections the caller may read: list, read, cancel (editors and the owner)."""
+"""Operations of the collections the caller may read: list, read, cancel and retry (editors and the owner)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from semantik.api import Pagination, current_user, paginated, parse_uuid
+from semantik.documents.services import operation_retry
 from semantik.openapi import error
 from semantik.operations.models import Operation
 from semantik.operations.selectors import operation_for, operations_readable_by
@@ -57,3 +58,24 @@ class OperationCancelView(APIView):
     def post(self, request: Request, operation_id: UUID) -> Response:
         operation = operation_for(current_user(request), operation_id, "write")
         return Response(operation_state(operation_cancel(str(operation.pk))), status=202)
+
+
+@extend_schema_view(
+    post=extend_schema(
+        request=None,
+        description=(
+            "Queue a new operation that does again what a failed or cancelled one set out to do (the same "
+            "kind, on the same source, document or reindex target). What the first one finished is "
+            "skipped, so the collection ends exactly as if it had succeeded."
+        ),
+        responses={
+            202: OperationSerializer,
+            400: error("The operation has not failed or been cancelled, or its source is gone (`invalid`)."),
+            409: error("Another write operation is under way on the collection (`conflict`)."),
+        },
+    )
+)
+class OperationRetryView(APIView):
+    def post(self, request: Request, operation_id: UUID) -> Response:
+        operation = operation_for(current_user(request), operation_id, "write")
+        return Response(operation_state(operation_retry(operation=operation)), status=202)

@@ -10,6 +10,7 @@ from typing import Any
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from redis.exceptions import RedisError
 
 from semantik.collections.selectors import (
     MEMBER_ROLES,
@@ -30,6 +31,8 @@ CLOSE_UNAUTHENTICATED = 4401
 CLOSE_TOO_MANY_CONNECTIONS = 4429
 # Ids per subscribe or unsubscribe message.
 MAX_IDS = 1000
+# While Redis is away a socket tries to get its subscriptions back this often (doubling up to the cap).
+RECONNECT_FIRST_S, RECONNECT_MAX_S = 0.2, 5.0
 
 
 @database_sync_to_async
@@ -79,12 +82,54 @@ def _ids(value: Any) -> list[str] | None:
     return list(dict.fromkeys(value))
 
 
+class _LayerThatOutlivesRedis:
+    """The channel layer as one socket sees it: its receive waits out a Redis outage instead of
+    ending the socket.
+
+    Once Redis answers again, `recovered` puts the socket's groups back (a restarted Redis may
+    have lost them), and receive returns a `semantik.recovered` message: the socket then sends the
+    current state, since events sent meanwhile are gone. Everything else is the real layer's.
+    """
+
+    def __init__(self, layer: Any, recovered: Any) -> None:
+        self._layer = layer
+        self._recovered = recovered
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._layer, name)
+
+    async def receive(self, channel: str) -> dict[str, Any]:
+        delay, lost = RECONNECT_FIRST_S, False
+        while True:
+            try:
+                if lost:
+                    await self._recovered()
+                    return {"type": "semantik.recovered"}
+                return dict(await self._layer.receive(channel))
+            except (RedisError, OSError) as exc:
+                if not lost:
+                    logger.warning("Live updates lost Redis (%s); the socket stays open and waits", exc)
+                lost = True
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, RECONNECT_MAX_S)
+
+
 class EventsConsumer(AsyncJsonWebsocketConsumer):
     """One socket. On connect it follows the collections its user owns or that are shared with them
     (and those created or shared later), until the client sends `unsubscribe` with `all`."""
 
     user_id: int
     holds_slot = False
+    _layer: Any = None
+
+    # Set by channels' consumer when the socket opens; wrapped so a Redis restart does not end it.
+    @property
+    def channel_layer(self) -> Any:
+        return self._layer
+
+    @channel_layer.setter
+    def channel_layer(self, layer: Any) -> None:
+        self._layer = None if layer is None else _LayerThatOutlivesRedis(layer, self._rejoin)
 
     async def connect(self) -> None:
         user = self.scope.get("user")
@@ -115,9 +160,13 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
             return
         if keepalive := getattr(self, "keepalive", None):
             keepalive.cancel()
-        for group in self.groups:
-            await self.channel_layer.group_discard(group, self.channel_name)
-        await slot_release(self.user_id, self.channel_name)
+        try:
+            for group in self.groups:
+                await self.channel_layer.group_discard(group, self.channel_name)
+            await slot_release(self.user_id, self.channel_name)
+        except (RedisError, OSError) as exc:
+            # Redis is down: its group entries and the slot expire on their own.
+            logger.warning("Could not leave the socket's groups: %s", exc)
 
     @classmethod
     async def decode_json(cls, text_data: str) -> Any:
@@ -154,6 +203,21 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
     async def semantik_event(self, message: dict[str, Any]) -> None:
         if message["collection_id"] in self.collections or message.get("operation_id") in self.operations:
             await self.send_json(message["event"])
+
+    async def semantik_recovered(self, message: dict[str, Any]) -> None:
+        """Redis is back: the state of what the socket follows, in place of the events it missed."""
+        if not self.holds_slot:
+            return
+        states = await _states(sorted(self.collections), list(self.operations))
+        await self._send("snapshot", {"collections": sorted(self.collections), "operations": states})
+
+    async def _rejoin(self) -> None:
+        """Take the slot and join every group again (raises while Redis is still down)."""
+        if not self.holds_slot:
+            return
+        await slot_acquire(self.user_id, self.channel_name)
+        for group in self.groups:
+            await self._layer.group_add(group, self.channel_name)
 
     async def semantik_access(self, message: dict[str, Any]) -> None:
         """Access to a collection changed: leave it if the user lost it, follow it if they gained it."""
