@@ -14,7 +14,7 @@ FRONTEND_DEPS := $(FRONTEND)/node_modules/.installed
 
 .DEFAULT_GOAL := help
 .PHONY: help install install-dev dev-install models run test test-e2e e2e-deps test-coverage check lint format typecheck clean
-.PHONY: frontend-install frontend-build frontend-dev frontend-test frontend-check frontend-schema
+.PHONY: frontend-install frontend-build frontend-dev frontend-test frontend-check frontend-schema frontend-schema-check
 .PHONY: wizard docker-up docker-down docker-logs docker-build-fresh
 
 help:
@@ -106,7 +106,7 @@ format: install-dev
 typecheck: install-dev
 	$(VENV)/bin/mypy
 
-check: lint typecheck frontend-check test
+check: lint typecheck frontend-check frontend-schema-check test
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info backend/*.egg-info .pytest_cache .mypy_cache .ruff_cache
@@ -131,6 +131,10 @@ frontend-dev: $(FRONTEND_DEPS)
 # src/api/schema.d.ts from the backend's OpenAPI description (commit it with the API change).
 frontend-schema: $(FRONTEND_DEPS) install
 	cd $(FRONTEND) && PYTHON=$(abspath $(PY)) $(NPM) run schema
+
+# Fails when src/api/schema.d.ts no longer matches the server's schema (an API change without `make frontend-schema`).
+frontend-schema-check: $(FRONTEND_DEPS) install
+	cd $(FRONTEND) && PYTHON=$(abspath $(PY)) $(NPM) run --silent schema -- --check
 
 frontend-test: $(FRONTEND_DEPS)
 	cd $(FRONTEND) && $(NPM) test

@@ -1,6 +1,7 @@
 /** Documents: lists by status, one document, its text around a chunk, retry, the original file. */
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 
+import { decodeDocument } from "../lib/rendering";
 import { useFallbackInterval } from "../stores/ui";
 import { ApiError } from "./errors";
 import { trackAccepted } from "./operations";
@@ -42,6 +43,20 @@ export function useDocumentText(id: string, start: number, end: number | null, e
     placeholderData: keepPreviousData,
     staleTime: 5 * 60_000,
     // 409 (the file changed) and 422 (it cannot be extracted) will not get better by asking again.
+    retry: (count, error) => count < 2 && !(error instanceof ApiError && [404, 409, 422].includes(error.status)),
+  });
+}
+
+/** The original file as text (a Markdown or HTML file the preview renders), decoded as the server reads it. */
+export function useDocumentContent(id: string, enabled = true) {
+  return useQuery({
+    queryKey: queryKeys.documentContent(id),
+    queryFn: async ({ signal }) => {
+      const response = await api.fetchRaw(`/api/v2/documents/${encodeURIComponent(id)}/content`, signal);
+      return decodeDocument(await response.arrayBuffer(), response.headers.get("Content-Type"));
+    },
+    enabled,
+    staleTime: 5 * 60_000,
     retry: (count, error) => count < 2 && !(error instanceof ApiError && [404, 409, 422].includes(error.status)),
   });
 }

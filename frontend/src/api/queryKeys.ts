@@ -14,6 +14,7 @@ export const queryKeys = {
   document: (id: string) => ["documents", "detail", id] as const,
   documentText: (id: string, start: number, end: number | null) =>
     ["documents", "text", id, start, end] as const,
+  documentContent: (id: string) => ["documents", "content", id] as const,
   chunk: (documentId: string, index: number) => ["documents", "chunk", documentId, index] as const,
   operations: ["operations"] as const,
   operationLists: ["operations", "list"] as const,

@@ -14,12 +14,14 @@ interface FieldFrameProps {
   description?: ReactNode;
   children: ReactNode;
   className?: string;
+  /** For screen readers only, where the row around the field already says what it is. */
+  labelHidden?: boolean;
 }
 
-function FieldFrame({ id, label, error, description, children, className = "" }: FieldFrameProps) {
+function FieldFrame({ id, label, error, description, children, className = "", labelHidden = false }: FieldFrameProps) {
   return (
     <div className={`space-y-1 ${className}`}>
-      <label htmlFor={id} className="block text-sm font-medium text-gray-800 dark:text-gray-200">
+      <label htmlFor={id} className={labelHidden ? "sr-only" : "block text-sm font-medium text-gray-800 dark:text-gray-200"}>
         {label}
       </label>
       {children}
@@ -88,16 +90,17 @@ export function TextAreaField({ label, error, description, fieldClassName, ...te
 
 interface SelectFieldProps extends Omit<SelectHTMLAttributes<HTMLSelectElement>, "id"> {
   label: ReactNode;
+  labelHidden?: boolean;
   error?: string | undefined;
   description?: ReactNode;
   fieldClassName?: string;
   children: ReactNode;
 }
 
-export function SelectField({ label, error, description, fieldClassName, children, ...select }: SelectFieldProps) {
+export function SelectField({ label, labelHidden, error, description, fieldClassName, children, ...select }: SelectFieldProps) {
   const id = useId();
   return (
-    <FieldFrame id={id} label={label} error={error} description={description} className={fieldClassName}>
+    <FieldFrame id={id} label={label} labelHidden={labelHidden} error={error} description={description} className={fieldClassName}>
       <select
         id={id}
         className={inputClass}

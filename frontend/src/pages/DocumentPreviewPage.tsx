@@ -1,26 +1,33 @@
 /**
- * A document's extracted text, opened at a chunk: the chunk highlighted (and the query's terms in
- * it), scrolled into view and focused; PDF and PPTX text marked by page. The text is what the
- * chunk offsets point into, shown as text: a Markdown or HTML file's markup never runs here.
+ * A document opened at a chunk: the chunk highlighted (and the query's terms in it), scrolled into
+ * view and focused. Markdown and HTML are rendered from the original file (sanitised, nothing runs
+ * or loads) with the chunk found in the rendered text; the Text view shows the extracted text the
+ * chunk offsets point into, PDF and PPTX text marked by page.
  */
 import { useEffect, useRef, useState } from "react";
 import { useNavigate, useParams, useSearchParams } from "react-router";
 
-import { openOriginal, useChunk, useDocument, useDocumentText } from "../api/documents";
+import { openOriginal, useChunk, useDocument, useDocumentContent, useDocumentText } from "../api/documents";
 import { ApiError, errorMessage } from "../api/errors";
 import type { DocumentInfo } from "../api/types";
 import { Button } from "../components/Button";
 import { HighlightedText } from "../components/HighlightedText";
 import { PageHeader, useTitle } from "../components/PageHeader";
+import { RenderedDocument, type LocateOutcome } from "../components/RenderedDocument";
 import { ErrorState, Loading } from "../components/states";
 import { formatBytes, formatCount } from "../lib/format";
 import { termRanges } from "../lib/highlight";
+import { renderKind } from "../lib/rendering";
 import { notify } from "../stores/ui";
 
 /** Characters shown on each side of the chunk, and how many more each "show more" adds. */
 export const CONTEXT_CHARS = 20_000;
 const MORE_CHARS = 50_000;
 const WHOLE_TEXT = 200_000;
+/** Originals larger than this are shown as text: rendering and searching them would stall the tab. */
+export const RENDER_MAX_BYTES = 2 * 1024 * 1024;
+
+type View = "rendered" | "text";
 
 const readInt = (value: string | null): number | null =>
   value !== null && /^\d+$/.test(value) ? Number(value) : null;
@@ -53,6 +60,16 @@ export function DocumentPreviewPage() {
   const windowStart = chunkStart === null ? 0 : Math.max(0, chunkStart - CONTEXT_CHARS - extra.before);
   const windowEnd = chunkEnd === null ? WHOLE_TEXT + extra.after : chunkEnd + CONTEXT_CHARS + extra.after;
   const text = useDocumentText(documentId, windowStart, windowEnd, !waitingForChunk);
+
+  const kind = document.data ? renderKind(document.data.mime_type) : null;
+  const renderable = kind !== null && (document.data?.size ?? 0) <= RENDER_MAX_BYTES;
+  const [chosenView, setChosenView] = useState<View | null>(null);
+  // Whether the passage was found in the rendering, for this document and chunk.
+  const passageKey = `${documentId}:${chunkStart ?? ""}:${chunkEnd ?? ""}`;
+  const [located, setLocated] = useState<{ key: string; outcome: LocateOutcome } | null>(null);
+  const outcome = located?.key === passageKey ? located.outcome : null;
+  const view: View = chosenView ?? (renderable && outcome !== "not-found" ? "rendered" : "text");
+  const content = useDocumentContent(documentId, renderable && view === "rendered");
 
   if (document.isPending || waitingForChunk) return <Loading label="Loading the document…" />;
   if (document.isError) return <ErrorState error={document.error} onRetry={() => void document.refetch()} />;
@@ -91,8 +108,26 @@ export function DocumentPreviewPage() {
           </a>
         </p>
       )}
-      {text.isPending ? (
-        <Loading label="Loading the text…" />
+      {kind !== null && (
+        <ViewSwitch
+          view={view}
+          renderable={renderable}
+          onChange={setChosenView}
+          note={
+            !renderable
+              ? "This file is too large to render here, so its text is shown."
+              : outcome === "not-found"
+                ? view === "text"
+                  ? "The passage could not be found in the rendered page, so the text it comes from is shown."
+                  : "The passage could not be found in the rendered page; the Text view shows it."
+                : null
+          }
+        />
+      )}
+      {text.isPending || (view === "rendered" && content.isPending) ? (
+        <Loading label={view === "rendered" ? "Loading the document…" : "Loading the text…"} />
+      ) : view === "rendered" && content.isError ? (
+        <ErrorState error={content.error} title="Could not read the file" onRetry={() => void content.refetch()} />
       ) : text.isError ? (
         <ErrorState
           error={text.error}
@@ -102,6 +137,19 @@ export function DocumentPreviewPage() {
               : "Could not read the document's text"
           }
           onRetry={() => void text.refetch()}
+        />
+      ) : view === "rendered" && kind !== null && content.data !== undefined ? (
+        <RenderedDocument
+          source={content.data}
+          kind={kind}
+          passage={
+            chunkStart !== null && chunkEnd !== null
+              ? text.data.text.slice(chunkStart - text.data.start, chunkEnd - text.data.start)
+              : null
+          }
+          hint={chunkStart !== null && text.data.characters > 0 ? chunkStart / text.data.characters : 0}
+          query={query}
+          onLocate={(result) => setLocated({ key: passageKey, outcome: result })}
         />
       ) : (
         <div className="space-y-2">
@@ -123,6 +171,49 @@ export function DocumentPreviewPage() {
             </Button>
           )}
         </div>
+      )}
+    </div>
+  );
+}
+
+/** Rendered / Text, for the documents the preview can render; a quiet note says why the view changed. */
+function ViewSwitch({
+  view,
+  renderable,
+  onChange,
+  note,
+}: {
+  view: View;
+  renderable: boolean;
+  onChange: (view: View) => void;
+  note: string | null;
+}) {
+  const option = (value: View, label: string, disabled = false) => (
+    <button
+      type="button"
+      aria-pressed={view === value}
+      disabled={disabled}
+      onClick={() => onChange(value)}
+      className={
+        "px-3 py-1 text-sm font-medium focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-indigo-500 disabled:opacity-50 " +
+        (view === value
+          ? "bg-indigo-600 text-white"
+          : "bg-white text-gray-800 hover:bg-gray-100 dark:bg-gray-900 dark:text-gray-200 dark:hover:bg-gray-800")
+      }
+    >
+      {label}
+    </button>
+  );
+  return (
+    <div className="mb-3 flex flex-wrap items-center gap-3">
+      <div role="group" aria-label="View" className="inline-flex overflow-hidden rounded-md border border-gray-300 dark:border-gray-600">
+        {option("rendered", "Rendered", !renderable)}
+        {option("text", "Text")}
+      </div>
+      {note && (
+        <p role="status" className="text-sm text-gray-600 dark:text-gray-400">
+          {note}
+        </p>
       )}
     </div>
   );
@@ -203,6 +294,7 @@ export function DocumentText({
             <>
               {before}
               <mark
+                data-passage=""
                 id={first ? "chunk" : undefined}
                 ref={first ? chunkRef : undefined}
                 tabIndex={first ? -1 : undefined}

@@ -9,7 +9,7 @@ export interface RecordedRequest {
   body: unknown;
 }
 
-export type Reply = { status?: number; body?: unknown; headers?: Record<string, string> };
+export type Reply = { status?: number; body?: unknown; headers?: Record<string, string>; raw?: string };
 /** Returns a `reply(...)`, or any other value to answer 200 with it as JSON. */
 export type Handler = (request: RecordedRequest) => unknown;
 
@@ -18,6 +18,14 @@ export const reply = (status: number, body?: unknown, headers?: Record<string, s
   status,
   body,
   headers,
+  __reply: true,
+});
+
+/** A reply that is not JSON: a file, with its content type. */
+export const fileReply = (raw: string, contentType: string): Reply & { __reply: true } => ({
+  status: 200,
+  raw,
+  headers: { "Content-Type": contentType },
   __reply: true,
 });
 
@@ -41,6 +49,7 @@ export function fakeServer(routes: Record<string, Handler>) {
     const result = await handler(request);
     if (isReply(result)) {
       if (result.status === 204) return new Response(null, { status: 204 });
+      if (result.raw !== undefined) return new Response(result.raw, { status: result.status ?? 200, headers: result.headers });
       return json(result.status ?? 200, result.body, result.headers);
     }
     return json(200, result);

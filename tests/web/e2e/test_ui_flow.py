@@ -43,15 +43,35 @@ DOCUMENTS = {
     "sky/comets.txt": "Comets are balls of ice and dust; near the sun they grow a glowing tail.\n",
     "sky/eclipse.md": "# Eclipses\n\nWhen the moon passes between the earth and the sun, day turns dark.\n",
     "music/violin.txt": "A violin has four strings tuned in fifths and is played with a bow of horsehair.\n",
+    # Two pages, the second holding a rare word: its hit opens the text at its page.
+    "sea/instruments.pdf": [
+        " ".join(f"Sailors kept the log line, the lead line and the chart on watch {n}." for n in range(24)),
+        "The astrolabe measured how high the sun stood at noon; from it the navigator found the latitude.",
+    ],
 }
+
+
+def pdf(pages: list[str]) -> bytes:
+    from fpdf import FPDF
+
+    document = FPDF()
+    document.set_title("Instruments at sea")
+    document.set_font("helvetica", size=12)
+    for text in pages:
+        document.add_page()
+        document.multi_cell(0, 10, text)
+    return bytes(document.output())
 
 
 def write_documents(root: Path) -> Path:
     folder = root / "notes"
-    for relative, text in DOCUMENTS.items():
+    for relative, content in DOCUMENTS.items():
         path = folder / relative
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
+        if isinstance(content, list):
+            path.write_bytes(pdf(content))
+        else:
+            path.write_text(content)
     return folder
 
 
@@ -153,16 +173,69 @@ def test_a_user_indexes_a_folder_watches_it_live_searches_previews_and_shares(
     expect(first.get_by_role("definition").first).to_be_visible()
     shot(page, screenshots, "05-search-results")
 
-    # The result opens the document at its chunk, scrolled to, focused and highlighted.
+    # The Markdown hit opens rendered (no "#" left, its script-free HTML in the page) at its chunk:
+    # marked in the rendered headings and paragraph, scrolled to, focused, the query's terms marked inside.
     first.get_by_role("link").first.click()
     page.wait_for_url(re.compile(r"/documents/[0-9a-f-]{36}\?chunk=\d+"))
-    passage = page.get_by_label("The passage you opened")
+    rendered = page.get_by_role("region", name="Rendered document")
+    expect(rendered.get_by_role("heading", level=2, name="The keeper's night")).to_be_visible()
+    expect(rendered).not_to_contain_text("#")
+    expect(page.get_by_role("group", name="View").get_by_role("button", name="Rendered")).to_have_attribute(
+        "aria-pressed", "true"
+    )
+    passage = rendered.get_by_title("The passage you opened")
     expect(passage).to_be_visible()
     expect(passage).to_be_focused()
-    expect(passage).to_contain_text("keeper")
-    expect(passage.locator("mark").first).to_have_text(re.compile("keeper", re.IGNORECASE))
-    assert passage.is_visible() and passage.bounding_box() is not None
+    marked = "mark[data-passage]"
+    heading = rendered.get_by_role("heading", level=2, name="The keeper's night")
+    expect(heading.locator(marked)).to_have_count(1)
+    expect(rendered.locator(marked).filter(has_text="climbed the tower at dusk")).to_have_count(1)
+    expect(rendered.locator(f"{marked} mark").first).to_have_text(re.compile("keeper", re.IGNORECASE))
+    # The next section is the next chunk: not marked.
+    expect(rendered.get_by_role("heading", name="Fog").locator("mark")).to_have_count(0)
+    expect(rendered.get_by_text("In fog the keeper sounded the horn").locator(marked)).to_have_count(0)
+    assert passage.bounding_box() is not None
     shot(page, screenshots, "06-preview")
+    # The Text view is the exact extracted text the chunk's offsets point into.
+    page.get_by_role("group", name="View").get_by_role("button", name="Text").click()
+    passage = page.get_by_label("The passage you opened")
+    expect(passage).to_contain_text("## The keeper's night")
+    expect(passage).to_be_focused()
+    expect(passage.locator("mark").first).to_have_text(re.compile("keeper", re.IGNORECASE))
+    shot(page, screenshots, "06-preview-text")
+
+    # An HTML hit renders the page without running its script.
+    page.go_back()
+    results = search(page, "magma erupting from a mountain", "Hybrid")
+    results.get_by_role("listitem").first.get_by_role("link").first.click()
+    rendered = page.get_by_role("region", name="Rendered document")
+    expect(rendered.get_by_role("heading", level=1, name="Volcanoes")).to_be_visible()
+    expect(rendered.locator(marked).filter(has_text="Molten rock called magma")).to_have_count(1)
+    expect(rendered.get_by_title("The passage you opened")).to_be_focused()
+    assert rendered.locator("script").count() == 0
+    assert page.title() != "pwned" and page.evaluate("document.title") != "pwned"
+
+    # A PDF hit opens its text marked by page, and "Open the PDF" opens the file at the chunk's page.
+    page.go_back()
+    results = search(page, "astrolabe", "Keyword")
+    first = results.get_by_role("listitem").first
+    expect(first).to_contain_text("sea/instruments.pdf")
+    first.get_by_role("link").first.click()
+    # The chunk may begin on the page before (chunks overlap): it is marked on each page it spans.
+    expect(page.get_by_label("The passage you opened")).to_be_focused()
+    expect(page.locator(marked).filter(has_text="The astrolabe measured")).to_have_count(1)
+    expect(page.get_by_role("group", name="View")).to_have_count(0)
+    expect(page.get_by_text("Page 2", exact=True)).to_be_visible()
+    showing = page.get_by_text(re.compile(r"^Showing chunk \d+, page \d+"))
+    expect(showing).to_be_visible()
+    chunk_page = re.search(r"page (\d+)", showing.inner_text())
+    assert chunk_page is not None
+    with page.expect_popup() as popup:
+        page.get_by_role("button", name="Open the PDF").click()
+    opened = popup.value.url
+    assert re.fullmatch(rf"blob:{re.escape(stack.url)}/[0-9a-f-]{{36}}#page={chunk_page[1]}", opened), opened
+    popup.value.close()
+    shot(page, screenshots, "06-preview-pdf")
 
     # Operations and API keys.
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Operations").click()

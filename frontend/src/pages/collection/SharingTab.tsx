@@ -61,11 +61,14 @@ function ShareRow({ collectionId, share }: { collectionId: string; share: Share 
   const remove = useRemoveShare(collectionId);
   const onError = (title: string) => (error: unknown) => notify({ kind: "error", title, body: errorMessage(error) });
   return (
-    <li className="flex flex-wrap items-end justify-between gap-3 p-3 text-sm">
+    // The row names the user, so the role's label is for screen readers only: name, role and
+    // Remove then share one centre line.
+    <li className="flex flex-wrap items-center justify-between gap-3 p-3 text-sm">
       <p className="font-medium">{share.username}</p>
-      <div className="flex items-end gap-2">
+      <div className="flex items-center gap-2">
         <SelectField
           label={`Role of ${share.username}`}
+          labelHidden
           value={share.role}
           disabled={update.isPending}
           onChange={(e) =>
