@@ -33,7 +33,7 @@ def _database_url() -> str:
 @pytest.fixture
 def worker_process(
     transactional_db, settings, models: Path, documents_root: Path, tmp_path: Path
-) -> Iterator[Callable[[], subprocess.Popen[bytes]]]:  # type: ignore[no-untyped-def]
+) -> Iterator[Callable[..., subprocess.Popen[bytes]]]:  # type: ignore[no-untyped-def]
     """Starts `celery -A semantik worker` as a separate process on this session's PostgreSQL, Redis
     broker, channel layer and instance name, embedding with ONNX Runtime.
 
@@ -43,7 +43,7 @@ def worker_process(
     started: list[subprocess.Popen[bytes]] = []
     log_path = tmp_path / "worker.log"
 
-    def start() -> subprocess.Popen[bytes]:
+    def start(concurrency: int = 1) -> subprocess.Popen[bytes]:
         reset_vector_store()
         env = {
             **os.environ,
@@ -70,7 +70,7 @@ def worker_process(
                     "--pool",
                     "threads",
                     "--concurrency",
-                    "1",
+                    str(concurrency),
                     "--loglevel",
                     "INFO",
                     "--without-mingle",

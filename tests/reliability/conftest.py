@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from kombu import pools as kombu_pools
 
 from semantik.celery import app as celery_app
 from semantik.inference.models import DEFAULT_MODEL
@@ -18,11 +19,15 @@ from tests.realtime.conftest import worker_process  # noqa: F401
 
 
 def _point_celery_at(url: str) -> None:
-    """Send tasks to and take them from `url` from now on: the pooled connections go."""
+    """Send tasks to and take them from `url` from now on: the pooled connections go.
+
+    The app's pools are kombu's process-wide ones, registered by broker URL: closing one and
+    keeping it registered would hand the closed pool back when this URL is used again ("Acquire on
+    closed pool"), so every pool is closed and the registry emptied.
+    """
     celery_app.conf.broker_url = url
-    if celery_app._pool is not None:
-        celery_app._pool.force_close_all()
-        celery_app._pool = None
+    kombu_pools.reset()
+    celery_app._pool = None
     celery_app.amqp._producer_pool = None
 
 

@@ -27,11 +27,13 @@ import httpx
 import psycopg
 import pytest
 from django.db import connection
+from kombu.transport import redis as kombu_redis
 
 from semantik.catalog.selectors import served_model
 from semantik.collections.models import Collection
 from semantik.collections.services import collection_create
 from semantik.documents.models import Document
+from semantik.stack.runner import WorkerSupervisor, celery_worker_thread
 from semantik.vectors import reset_vector_store
 from tests.conftest import access_token_for
 from tests.documents.test_services import assert_exact
@@ -249,16 +251,26 @@ def test_triton_killed_mid_operation_fails_it_with_the_reason_answers_503_and_a_
 
 
 def restart_redis_under_an_operation(
-    own_redis: Any, live_server_asgi: Any, documents_root: Path, user: Any
-) -> tuple[str, Collection]:
+    own_redis: Any,
+    live_server_asgi: Any,
+    documents_root: Path,
+    user: Any,
+    start_worker_process: Callable[[], object] | None = None,
+) -> tuple[Collection, str, Collection]:
     """Redis is killed while an operation runs and a socket listens, then started again.
 
-    Returns the operation refused while Redis was down, and its collection.
+    Returns the collection of the operation that ran (completed, its vectors not yet checked: a
+    worker process may own Qdrant), and the operation refused while Redis was down with its collection.
+    `start_worker_process` starts a worker process once the collections exist (creating one opens
+    the embedded Qdrant in this process); from then on it owns Qdrant, so readiness, which checks
+    Qdrant from this process, is not asked.
     """
     collection = new_collection(user, "Broker")
     other = new_collection(user, "Queued while down")
     folder = write_corpus(documents_root, "broker")
     other_folder = write_corpus(documents_root, "queued", files=3)
+    if start_worker_process is not None:
+        start_worker_process()
     api = Api(live_server_asgi, user)
 
     async def scenario() -> tuple[str, str, list[dict[str, Any]]]:
@@ -274,8 +286,9 @@ def restart_redis_under_an_operation(
 
                 # While Redis is down: readiness names it; reading answers; a new operation cannot be
                 # queued, so it is refused with the reason and left failed, not pending for good.
-                status, down, checks = await asyncio.to_thread(api.readiness)
-                assert (status, down) == (503, ["redis"]), checks
+                if start_worker_process is None:
+                    status, down, checks = await asyncio.to_thread(api.readiness)
+                    assert (status, down) == (503, ["redis"]), checks
                 listed = await asyncio.to_thread(api.get, "/api/v2/collections")
                 assert listed.status_code == 200, listed.text
                 refused = await asyncio.to_thread(api.add_folder, other, other_folder)
@@ -285,7 +298,8 @@ def restart_redis_under_an_operation(
                 assert unqueued_state["status"] == "failed" and "Redis" in unqueued_state["error"]
 
                 own_redis.start()  # the same port, its append-only file replayed
-            await asyncio.to_thread(api.ready_again)
+            if start_worker_process is None:
+                await asyncio.to_thread(api.ready_again)
 
             # The socket outlived the outage: it says what it follows now, then the rest arrives.
             events = []
@@ -303,14 +317,84 @@ def restart_redis_under_an_operation(
     assert "snapshot" in [e["type"] for e in events], [e["type"] for e in events]
     assert events[-1]["type"] == "operation.completed", events[-1]
     assert api.operation(operation_id)["status"] == "completed"
-    assert_all_indexed(collection, FILES)
-    return unqueued, other
+    return collection, unqueued, other
 
 
-def test_redis_restarted_mid_operation_and_mid_stream_loses_no_operation_and_no_socket(
+def keeps_taking_tasks(api: Api, unqueued: str, fresh: Collection, documents_root: Path) -> None:
+    """After the outage the worker runs the refused operation, retried, and a new one into `fresh`."""
+    retried = api.retry(unqueued)
+    added = api.add_folder(fresh, write_corpus(documents_root, "after", files=4))
+    assert added.status_code == 202, added.text
+    assert api.finished(retried, timeout_s=60)["status"] == "completed"
+    assert api.finished(added.json()["operation_id"], timeout_s=60)["status"] == "completed"
+
+
+def test_redis_restarted_mid_operation_and_mid_stream_loses_no_operation_and_no_socket_and_the_worker_goes_on(
     own_redis, triton, models, live_server_asgi, celery_worker, documents_root, user
 ):  # type: ignore[no-untyped-def]
-    restart_redis_under_an_operation(own_redis, live_server_asgi, documents_root, user)
+    # The worker runs in this process, as in `semantik run`, with a free slot: its consumer is
+    # waiting on Redis (BRPOP) when Redis dies, which is what broke kombu 5.7.0 (semantik/celery.py).
+    collection, unqueued, other = restart_redis_under_an_operation(
+        own_redis, live_server_asgi, documents_root, user
+    )
+    fresh = new_collection(user, "Added after the outage")
+    keeps_taking_tasks(Api(live_server_asgi, user), unqueued, fresh, documents_root)
+    assert_all_indexed(collection, FILES)
+    assert_all_indexed(other, 3)
+    assert_all_indexed(fresh, 4)
+
+
+def test_redis_restarted_under_a_running_task_leaves_the_worker_process_running_and_taking_tasks(
+    own_redis, triton, live_server_asgi, worker_process, documents_root, user
+):  # type: ignore[no-untyped-def]
+    fresh = new_collection(user, "Added after the outage")
+    started = []
+
+    def start_worker() -> None:
+        # The collections exist, so this process is done with Qdrant; the worker owns it from here.
+        # A free slot: its consumer is waiting on Redis when Redis dies, as in kombu's bug.
+        started.append(worker_process(concurrency=2))
+
+    collection, unqueued, other = restart_redis_under_an_operation(
+        own_redis, live_server_asgi, documents_root, user, start_worker_process=start_worker
+    )
+    keeps_taking_tasks(Api(live_server_asgi, user), unqueued, fresh, documents_root)
+    [worker] = started
+    assert worker.poll() is None, "the worker process stopped"
+    stop_worker(worker)
+    assert worker.returncode == 0
+    reset_vector_store()
+    assert_all_indexed(collection, FILES)
+    assert_all_indexed(other, 3)
+    assert_all_indexed(fresh, 4)
+
+
+def test_the_in_process_worker_killed_by_a_redis_restart_is_started_again_by_its_supervisor(
+    own_redis, triton, models, live_server_asgi, documents_root, user, monkeypatch, caplog
+):  # type: ignore[no-untyped-def]
+    # kombu 5.7.0's bug put back (the one semantik/celery.py works around): the worker stops for good
+    # on "Unrecoverable error", as any other fatal error would stop it; only `semantik run`'s
+    # supervisor brings it back.
+    channel = kombu_redis.Channel
+    monkeypatch.setattr(channel, "_connparams", channel._semantik_original_connparams)
+    supervisor = WorkerSupervisor(backoff_s=(0.5,))
+    with celery_worker_thread(supervisor):
+        deadline = time.monotonic() + 30
+        while not getattr(getattr(supervisor.worker, "consumer", None), "connection", None):
+            assert time.monotonic() < deadline, "the worker did not start"
+            time.sleep(0.1)
+        first = supervisor.worker
+        collection, unqueued, other = restart_redis_under_an_operation(
+            own_redis, live_server_asgi, documents_root, user
+        )
+        fresh = new_collection(user, "Added after the outage")
+        keeps_taking_tasks(Api(live_server_asgi, user), unqueued, fresh, documents_root)
+        assert supervisor.restarts >= 1 and supervisor.worker is not first
+        assert first.exitcode == 1  # what a standalone `celery worker` exits with, for its restart policy
+        assert "The Celery worker stopped unexpectedly" in caplog.text
+    assert_all_indexed(collection, FILES)
+    assert_all_indexed(other, 3)
+    assert_all_indexed(fresh, 4)
 
 
 # --- PostgreSQL connections dropped ----------------------------------------------------------

@@ -11,9 +11,11 @@ import logging
 import os
 import signal
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 logger = logging.getLogger("semantik.run")
 
@@ -124,15 +126,20 @@ def _prepare_django() -> None:
     connection.close()
 
 
-@contextlib.contextmanager
-def celery_worker_thread() -> Iterator[None]:
-    """The Celery worker as threads of this process: the embedded Qdrant admits one process only."""
+# Waits before starting the in-process worker again after it stopped on its own, one per failure in
+# a row; a worker that ran for WORKER_STABLE_S starts the sequence over.
+WORKER_BACKOFF_S = (1.0, 2.0, 5.0, 10.0, 30.0)
+WORKER_STABLE_S = 60.0
+
+
+def _embedded_worker() -> Any:
+    """A Celery worker whose pool is threads of this process: the embedded Qdrant admits one process only."""
     from django.conf import settings
 
     from semantik.celery import app
     from semantik.documents.tasks import resume_orphaned_operations
 
-    worker = app.WorkController(
+    return app.WorkController(
         # A bare WorkController sends no worker_ready signal; resume what a killed run left here.
         ready_callback=lambda consumer: resume_orphaned_operations(),
         pool_cls="threads",
@@ -142,13 +149,88 @@ def celery_worker_thread() -> Iterator[None]:
         without_mingle=True,
         without_gossip=True,
     )
-    thread = threading.Thread(target=worker.start, name="celery-worker", daemon=True)
-    thread.start()
+
+
+class WorkerSupervisor:
+    """Runs the in-process Celery worker and starts a new one whenever it stops on its own.
+
+    A standalone `celery worker` that meets an unrecoverable error exits non-zero and its service
+    manager (compose `restart:`, systemd) starts it again; inside `semantik run` nobody would, and
+    the app would take operations that no worker ever runs. This is that service manager.
+    """
+
+    def __init__(
+        self,
+        make_worker: Callable[[], Any] = _embedded_worker,
+        backoff_s: tuple[float, ...] = WORKER_BACKOFF_S,
+        stable_s: float = WORKER_STABLE_S,
+    ) -> None:
+        self._make_worker = make_worker
+        self._backoff_s = backoff_s
+        self._stable_s = stable_s
+        self._stopping = threading.Event()
+        self._lock = threading.Lock()
+        self._worker: Any = None
+        self._thread: threading.Thread | None = None
+        self.restarts = 0
+
+    @property
+    def worker(self) -> Any:
+        """The worker running now (None between a stop and the next start)."""
+        return self._worker
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._supervise, name="celery-worker", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout_s: float = 30) -> None:
+        self._stopping.set()
+        with self._lock:
+            worker = self._worker
+        if worker is not None:
+            worker.stop(in_sighandler=False)
+        if self._thread is not None:
+            self._thread.join(timeout=timeout_s)
+
+    def _supervise(self) -> None:
+        failures = 0
+        while not self._stopping.is_set():
+            with self._lock:
+                if self._stopping.is_set():
+                    return
+                worker = self._worker = self._make_worker()
+            started = time.monotonic()
+            try:
+                worker.start()  # returns when the worker stops, however it stops
+            except BaseException:
+                logger.exception("The Celery worker failed")
+            with self._lock:
+                self._worker = None
+            if self._stopping.is_set():
+                return
+            failures = 1 if time.monotonic() - started >= self._stable_s else failures + 1
+            delay = self._backoff_s[min(failures, len(self._backoff_s)) - 1]
+            logger.error(
+                "The Celery worker stopped unexpectedly (exit code %s); starting it again in %.0f s "
+                "(failure %d in a row)",
+                getattr(worker, "exitcode", None),
+                delay,
+                failures,
+            )
+            if self._stopping.wait(delay):
+                return
+            self.restarts += 1
+
+
+@contextlib.contextmanager
+def celery_worker_thread(supervisor: WorkerSupervisor | None = None) -> Iterator[WorkerSupervisor]:
+    """The Celery worker as threads of this process, started again whenever it stops on its own."""
+    supervisor = supervisor or WorkerSupervisor()
+    supervisor.start()
     try:
-        yield
+        yield supervisor
     finally:
-        worker.stop(in_sighandler=False)
-        thread.join(timeout=30)
+        supervisor.stop()
 
 
 @contextlib.contextmanager
