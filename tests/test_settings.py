@@ -46,3 +46,46 @@ def test_default_quantization_is_a_precision_collections_know(tmp_path: Path):
     assert setting("DEFAULT_QUANTIZATION", tmp_path, DEFAULT_QUANTIZATION="fp16") == "float16"
     with pytest.raises(AssertionError, match="'float64' is not one of float32, float16, int8"):
         setting("DEFAULT_QUANTIZATION", tmp_path, DEFAULT_QUANTIZATION="float64")
+
+
+_BACKEND_PIDS = """
+import django
+django.setup()
+from django.db import connection
+pids = []
+for _ in range(8):  # as eight requests do: connect, query, close
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pids.append(cursor.fetchone()[0])
+    connection.close()
+print(len(set(pids)))
+"""
+
+
+@pytest.mark.django_db
+def test_with_a_database_pool_requests_reuse_connections_instead_of_connecting_each_time(
+    tmp_path: Path, settings
+):  # type: ignore[no-untyped-def]
+    db = settings.DATABASES["default"]
+    host, port = db["HOST"] or "127.0.0.1", db["PORT"] or 5432
+    url = f"postgresql://{db['USER']}:{db['PASSWORD']}@{host}:{port}/{db['NAME']}"
+
+    def backends(**environment: str) -> int:
+        env = {
+            k: v for k, v in os.environ.items() if k not in ("DATABASE_POOL_SIZE", "DATABASE_CONN_MAX_AGE")
+        }
+        env.update(
+            PYTHONPATH=str(BACKEND),
+            DATA_DIR=str(tmp_path),
+            DATABASE_URL=url,
+            DJANGO_SETTINGS_MODULE="semantik.settings",
+        )
+        env.update(environment)
+        result = subprocess.run(
+            [sys.executable, "-c", _BACKEND_PIDS], env=env, capture_output=True, text=True, timeout=60
+        )
+        assert result.returncode == 0, result.stderr
+        return int(result.stdout.strip().splitlines()[-1])
+
+    assert backends() == 8  # a new PostgreSQL backend for every request
+    assert backends(DATABASE_POOL_SIZE="4") <= 4  # never more than the pool holds

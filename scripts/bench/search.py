@@ -1,8 +1,10 @@
 """Search benchmark: a collection of N chunks of real text behind the REST API, driven by concurrent clients.
 
-Prints one JSON line per mode (semantic, keyword, hybrid) on stdout, progress on stderr:
-mode, chunks, clients, p50_ms, p99_ms, qps, queries, errors, limit, query_cache, unique_chunks,
-synthetic_vectors.
+Prints one JSON line per mode (semantic, keyword, hybrid) and client count on stdout, progress on
+stderr: mode, chunks, clients, p50_ms, p99_ms, qps, server_cpu_ms_per_query, queries, errors, limit,
+query_cache, unique_chunks, synthetic_vectors. Each mode runs with one client (latency without
+queueing) and with `--clients` (throughput): with 8 clients each waiting for its answer, latency
+is at least 8 / qps, so the latency and throughput goals are read from different lines.
 
     make bench-search       # or: .venv/bin/python scripts/bench/search.py [--chunks 5000] [--clients 8]
 
@@ -144,6 +146,7 @@ def build(data_dir: Path, documents: Path, total: int, unique: int, triton_url: 
         from django.conf import settings
         from django.contrib.auth.models import User
 
+        from semantik.catalog.selectors import served_model
         from semantik.collections.models import Collection
         from semantik.collections.services import collection_create
         from semantik.documents.models import Document, Source
@@ -162,7 +165,11 @@ def build(data_dir: Path, documents: Path, total: int, unique: int, triton_url: 
 
         admin = User.objects.get(username=settings.SEMANTIK_ADMIN_USERNAME)
         collection = collection_create(
-            owner=admin, name="Python docs (bench)", model=info, chunk_size=chunk_size, chunk_overlap=overlap
+            owner=admin,
+            name="Python docs (bench)",
+            model=served_model(MODEL, info.precision_name),
+            chunk_size=chunk_size,
+            chunk_overlap=overlap,
         )
         source = Source.objects.create(collection=collection, path=str(documents))
         rng = random.Random(2)
@@ -265,6 +272,25 @@ def drive(url: str, token: str, body: dict, texts: list[str], clients: int) -> t
     return latencies, errors, time.perf_counter() - started
 
 
+def cpu_seconds(pid: int | None) -> float:
+    """User + system CPU seconds of a process and its descendants, living and exited."""
+    if pid is None:
+        return 0.0
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        tasks = list(Path(f"/proc/{pid}/task").iterdir())
+    except (FileNotFoundError, ProcessLookupError):
+        return 0.0
+    total = sum(int(v) for v in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+    for task in tasks:
+        try:  # a thread may end between the listing and the reading (the server starts many)
+            children = (task / "children").read_text().split()
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        total += sum(cpu_seconds(int(child)) for child in children)
+    return total
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, max(0, round(q / 100 * len(ordered)) - 1))]
@@ -336,10 +362,12 @@ def main() -> None:
         token = httpx.post(f"{url}/api/auth/login", json={"username": "admin", "password": PASSWORD}).json()[
             "access"
         ]
-        for mode in MODES:
+        for mode, clients in [(m, c) for c in sorted({1, args.clients}) for m in MODES]:
             body = {"collections": [collection_id], "mode": mode, "limit": args.limit}
             drive(url, token, body, warm, 1)
-            latencies, errors, seconds = drive(url, token, body, measured, args.clients)
+            cpu_before = cpu_seconds(server.pid) + cpu_seconds(triton.pid)
+            latencies, errors, seconds = drive(url, token, body, measured, clients)
+            cpu = cpu_seconds(server.pid) + cpu_seconds(triton.pid) - cpu_before
             if not latencies:
                 sys.exit(f"every {mode} search failed: see {work / 'run.log'}")
             print(
@@ -347,10 +375,13 @@ def main() -> None:
                     {
                         "mode": mode,
                         "chunks": args.chunks,
-                        "clients": args.clients,
+                        "clients": clients,
                         "p50_ms": round(statistics.median(latencies), 2),
                         "p99_ms": round(percentile(latencies, 99), 2),
                         "qps": round(len(latencies) / seconds, 1),
+                        # CPU of `semantik run` (and its embedded PostgreSQL and Valkey) and of
+                        # Triton per query: what load on a shared machine does not change much.
+                        "server_cpu_ms_per_query": round(cpu / len(latencies) * 1000, 2),
                         "queries": len(latencies),
                         "errors": errors,
                         "limit": args.limit,

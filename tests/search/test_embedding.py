@@ -9,9 +9,10 @@ import pytest
 from django.core.cache import cache
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from semantik.inference.runtime import get_embedder, model_info
+from semantik.inference.runtime import get_embedder, get_query_embedder, model_info, reset_embedders
 from semantik.search import embedding
 from semantik.search.embedding import collection_model, embed_query
+from semantik.stack.ports import find_free_port
 from tests.search.test_services import spy_embeddings
 from tests.search.test_views import PASSAGES, index_folder, search
 
@@ -90,3 +91,18 @@ def test_a_collections_model_is_resolved_from_the_repository_once(api, indexed, 
     monkeypatch.setattr(embedding, "MODEL_RESOLUTION_TTL_S", 0.0)
     collection_model(indexed)
     assert reads == ["all-minilm-l6-v2"] * 2
+
+
+def test_queries_embedded_in_process_are_tritons_vectors_and_need_no_triton(api, indexed, settings):  # type: ignore[no-untyped-def]
+    query = "what is the biggest creature in the sea?"
+    served = get_embedder("all-minilm-l6-v2").embed_queries([query])[0]
+    settings.QUERY_CACHE_SECONDS = 0
+    settings.QUERY_INFERENCE_BACKEND = "onnx"
+    settings.TRITON_URL = f"127.0.0.1:{find_free_port()}"  # nothing listens: only ONNX Runtime can answer
+    reset_embedders()
+
+    in_process = get_query_embedder("all-minilm-l6-v2").embed_queries([query])[0]
+    body = search(api, [indexed], query, limit=1)
+
+    assert float(np.dot(in_process, served)) >= 0.9999  # the same ONNX file as Triton serves
+    assert body["results"][0]["path"] == "ocean.txt" and body["errors"] == []

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import math
+import threading
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 
+import httpx
 import pytest
 
 from semantik.collections.models import Collection
 from semantik.documents.services import source_add, source_index
 from semantik.inference.runtime import reset_embedders
+from semantik.search import views
+from tests.conftest import access_token_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -323,3 +328,36 @@ def test_a_hit_names_the_headings_it_sits_under(api, user, models, documents_roo
     assert results[0]["text"] == "## Engines\n\nA diesel engine burns fuel to turn the propeller."
     paths = {r["path"]: r["heading_path"] for r in results if r["path"] != "boats.md"}
     assert paths == {"plain.txt": []}
+
+
+def test_a_search_waiting_on_its_engines_does_not_hold_up_the_next_one(live_server_asgi, user, monkeypatch):  # type: ignore[no-untyped-def]
+    # The service is replaced (the one stand-in here): the first search waits until a second one
+    # has run, as a search waits for Qdrant or ONNX Runtime. Were searches answered one at a
+    # time, the second could not start before the first gave up waiting.
+    first_waiting, second_ran = threading.Event(), threading.Event()
+
+    def service(*, user, collection_ids, request):  # type: ignore[no-untyped-def]
+        if request.query == "second":
+            second_ran.set()
+            return {"results": []}
+        first_waiting.set()
+        return {"results": [], "second_ran_meanwhile": second_ran.wait(timeout=20)}
+
+    monkeypatch.setattr(views, "search", service)
+    headers = {"Authorization": f"Bearer {access_token_for(user)}"}
+
+    def post(query: str) -> dict:  # type: ignore[type-arg]
+        response = httpx.post(
+            f"{live_server_asgi.url}/api/v2/search",
+            json={"query": query, "collections": [str(uuid.uuid4())]},
+            headers=headers,
+            timeout=60,
+        )
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        first = pool.submit(post, "first")
+        assert first_waiting.wait(timeout=20)
+        post("second")
+        assert first.result()["second_ran_meanwhile"] is True

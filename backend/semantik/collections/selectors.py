@@ -83,6 +83,15 @@ def _with_stats(collections: QuerySet[Collection]) -> QuerySet[Collection]:
     ).order_by("name", "id")
 
 
+_READABLE_AMONG = f"""
+    SELECT c.* FROM {Collection._meta.db_table} c
+    WHERE c.id = ANY(%s)
+      AND (c.owner_id = %s OR c.is_public OR EXISTS (
+        SELECT 1 FROM {CollectionShare._meta.db_table} s WHERE s.collection_id = c.id AND s.user_id = %s
+      ))
+"""  # noqa: S608 - table names from the models, values as parameters
+
+
 def collections_readable_by(user: AnyUser | int, *, role: str | None = None) -> QuerySet[Collection]:
     """Every collection the user may read (or only those where they have `role`), with their
     `role` and its document statistics."""
@@ -152,8 +161,17 @@ def collection_for(user: AnyUser, collection_id: UUID | str, need: Need) -> Coll
 
 
 def collections_get_many_for_user(user: AnyUser, collection_ids: Sequence[UUID]) -> list[Collection]:
-    """The collections, in the order given, if the user may read every one (else 404 naming the rest)."""
-    found = {c.pk: c for c in Collection.objects.filter(readable_filter(user), pk__in=collection_ids)}
+    """The collections, in the order given, if the user may read every one (else 404 naming the rest).
+
+    Every search asks this, so it is one statement written out: the same rule as readable_filter
+    (owner, public, or shared with the user), without the ORM building the query each time, which
+    took more CPU than PostgreSQL answering it.
+    """
+    user_id = _user_id(user)
+    found: dict[Any, Collection] = {}
+    if user_id is not None and collection_ids:
+        rows = Collection.objects.raw(_READABLE_AMONG, [list(collection_ids), user_id, user_id])
+        found = {c.pk: c for c in rows}
     missing = [str(i) for i in collection_ids if i not in found]
     if missing:
         raise NotFound(f"Collection {', '.join(missing)} not found.")

@@ -125,6 +125,21 @@ def get_embedder(name: str) -> Embedder:
     return cast(Embedder, _client(name, EMBEDDING))
 
 
+def get_query_embedder(name: str) -> Embedder:
+    """The embedder search uses for queries: per QUERY_INFERENCE_BACKEND, in-process ONNX Runtime
+    (same ONNX file, same vectors) or the same client as get_embedder."""
+    if settings.QUERY_INFERENCE_BACKEND != "onnx" or settings.INFERENCE_BACKEND == "onnx":
+        return get_embedder(name)
+    with _lock:
+        client = _clients.get(("query", name))
+        if client is None:
+            from semantik.inference.onnx import OnnxEmbedder
+
+            # One thread: a query is a few tokens, and requests already run side by side.
+            client = _clients[("query", name)] = OnnxEmbedder(model_info(name, EMBEDDING).path, threads=1)
+        return cast(Embedder, client)
+
+
 def get_reranker(name: str) -> Reranker:
     """The process-wide reranker for a model, chosen like the embedders (Triton or ONNX Runtime)."""
     return cast(Reranker, _client(name, RERANKER))

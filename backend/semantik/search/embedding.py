@@ -17,7 +17,7 @@ from django.core.cache import cache
 from semantik.catalog.selectors import collection_model as resolve_collection_model
 from semantik.collections.models import Collection
 from semantik.inference.models import ModelInfo
-from semantik.inference.runtime import get_embedder
+from semantik.inference.runtime import get_query_embedder
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +66,7 @@ def embed_query(model: ModelInfo, query: str) -> np.ndarray:
         if isinstance(cached, bytes):
             return np.frombuffer(cached, dtype=np.float32)
     # As a query: a model with a query prefix (e5's "query: ") gets it here.
-    vector = np.asarray(get_embedder(model.name).embed_queries([query])[0], dtype=np.float32)
+    vector = np.asarray(get_query_embedder(model.name).embed_queries([query])[0], dtype=np.float32)
     if settings.QUERY_CACHE_SECONDS:
         try:
             cache.set(key, vector.tobytes(), timeout=settings.QUERY_CACHE_SECONDS)

@@ -116,11 +116,17 @@ def highlights(text: str, query_terms: Set[str]) -> list[tuple[int, int]]:
     """
     if not query_terms:
         return []
-    return [
-        match.span()
-        for match in _WORD.finditer(text)
-        if not query_terms.isdisjoint(_word_terms(unicodedata.normalize("NFKC", match.group())))
-    ]
+    # Each distinct word is analysed once (most text is NFKC already: then a word is its own
+    # normal form), and only a text that holds a matching word is walked for its offsets.
+    normal = unicodedata.is_normalized("NFKC", text)
+    matching = {
+        word
+        for word in set(_WORD.findall(text))
+        if not query_terms.isdisjoint(_word_terms(word if normal else unicodedata.normalize("NFKC", word)))
+    }
+    if not matching:
+        return []
+    return [match.span() for match in _WORD.finditer(text) if match.group() in matching]
 
 
 def _words(text: str) -> list[str]:
