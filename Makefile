@@ -26,6 +26,7 @@ help:
 	@echo "make frontend-build | frontend-dev | frontend-test   build the UI, serve it with live reload, test it"
 	@echo "make clean      remove the virtual environment and build outputs (keeps data/)"
 	@echo "make test-coverage   the test suite with a coverage report (htmlcov/)"
+	@echo "make test-load  a 60 s load test on loopback (searches, indexing, WebSocket events); prints JSON"
 	@echo "make wizard     set up the Docker stack: writes .env (0600) and generated secrets/"
 	@echo "make docker-up | docker-down | docker-logs | docker-build-fresh   the Docker Compose stack"
 
@@ -158,6 +159,13 @@ bench-index: install-dev models
 .PHONY: bench-search
 bench-search: install-dev models
 	HF_HUB_OFFLINE=1 $(PY) scripts/bench/search.py
+
+# A bounded load test on loopback, not part of `make test`: 20 users searching (12 concurrent clients)
+# for 60 s while an indexing operation runs and WebSocket listeners follow it. One JSON line on stdout
+# (requests, errors, p50/p99 per endpoint, events lost), also written to data/load/last.json.
+.PHONY: test-load
+test-load: install-dev models
+	HF_HUB_OFFLINE=1 $(PY) scripts/load/run.py
 
 # The distributed stack (docker-compose.yml): PostgreSQL, Redis, Qdrant, Triton, web, worker, beat,
 # Flower. `make wizard` first (it writes .env and secrets/); `make run` needs none of this.

@@ -7,10 +7,13 @@ import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import User
+from django.core.exceptions import RequestDataTooBig
 from django.db import DatabaseError, InterfaceError, OperationalError
 from django.db.models import QuerySet
 from django.http import HttpRequest, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from kombu.exceptions import OperationalError as BrokerError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -35,6 +38,12 @@ class ServiceUnavailable(exceptions.APIException):
         super().__init__(detail, code)
         # Structured reasons (the error shape's `details`), e.g. one per collection that failed.
         self.details = details
+
+
+class PayloadTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_code = "too_large"
+    default_detail = "The request body is too large."
 
 
 class Conflict(exceptions.APIException):
@@ -92,7 +101,13 @@ def dependency_unavailable(exc: BaseException) -> ServiceUnavailable | None:
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
-    if not isinstance(exc, exceptions.APIException) and (unavailable := dependency_unavailable(exc)):
+    if isinstance(exc, RequestDataTooBig):
+        # Django's own answer would be an HTML 400 (and an error log) for a body over its limit.
+        exc = PayloadTooLarge(
+            f"The request body is over the limit of {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes "
+            "(DATA_UPLOAD_MAX_MEMORY_SIZE); send less at once."
+        )
+    elif not isinstance(exc, exceptions.APIException) and (unavailable := dependency_unavailable(exc)):
         # A lost dependency is the client's to retry, not a server bug: no traceback, a 503 saying which.
         logger.warning("%s", unavailable.detail, exc_info=False)
         exc = unavailable
@@ -112,6 +127,7 @@ def error_response(code: str, message: str, http_status: int) -> JsonResponse:
     return JsonResponse({"error": {"code": code, "message": message}}, status=http_status)
 
 
+@csrf_exempt  # Else a POST to an unknown URL is CSRF's HTML 403 instead of this 404: nothing here changes.
 def not_found(request: HttpRequest, rest: str = "") -> JsonResponse:
     return error_response("not_found", f"No API endpoint at {request.path}", 404)
 

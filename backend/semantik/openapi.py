@@ -78,6 +78,11 @@ class AutoSchema(SpectacularAutoSchema):
         errors = {}
         if "requestBody" in operation or query - _PAGE_PARAMETERS:
             errors["400"] = "The input is invalid (`invalid`): `details` names each field's problems."
+        if "requestBody" in operation:
+            errors["413"] = (
+                "The request body is over the size limit (`too_large`): DATA_UPLOAD_MAX_MEMORY_SIZE "
+                "for JSON, the upload limits for files."
+            )
         authenticators = self.view.get_authenticators()
         permissions = self.view.get_permissions()
         if authenticators and not any(isinstance(p, AllowAny) for p in permissions):

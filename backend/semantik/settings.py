@@ -295,7 +295,8 @@ REST_FRAMEWORK: dict[str, Any] = {
     "NUM_PROXIES": NUM_PROXIES,
     "DEFAULT_SCHEMA_CLASS": "semantik.openapi.AutoSchema",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # DRF's JSON parser, except that JSON nested too deeply to parse is a 400, not a 500.
+    "DEFAULT_PARSER_CLASSES": ["semantik.parsers.JSONParser"],
     "EXCEPTION_HANDLER": "semantik.api.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }

@@ -4,10 +4,25 @@ and the web UI for everything else."""
 from __future__ import annotations
 
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, register_converter
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from semantik.api import not_found
+
+
+class AnyPath:
+    """Like `path`, but also across a newline (`%0A`), so no URL under /api escapes the JSON 404."""
+
+    regex = "(?s:.+)"
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value: str) -> str:
+        return value
+
+
+register_converter(AnyPath, "anypath")
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -21,7 +36,7 @@ urlpatterns = [
     path("api/schema", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/v2/", include("semantik.catalog.urls")),
-    path("api/<path:rest>", not_found),
+    path("api/<anypath:rest>", not_found),
     path("metrics", include("semantik.metrics.urls")),
     path("", include("semantik.web.urls")),
 ]

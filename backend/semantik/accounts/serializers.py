@@ -10,6 +10,9 @@ from semantik.accounts.models import ApiKey
 
 
 class UserSerializer(serializers.ModelSerializer):
+    # Not an EmailField: an account registered without an address has "", which no email format admits.
+    email = serializers.CharField(read_only=True, help_text="The address, or empty when none was given.")
+
     class Meta:
         model = User
         fields = ["id", "username", "email", "is_staff", "date_joined"]

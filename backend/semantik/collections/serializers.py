@@ -62,7 +62,10 @@ class CollectionUpdateSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=128, trim_whitespace=True, required=False)
     description = serializers.CharField(required=False, allow_blank=True)
     # Minutes between periodic syncs of every source; null turns the sync off.
-    sync_interval_minutes = serializers.IntegerField(required=False, allow_null=True, min_value=5)
+    # At most what the database column holds (a larger number was a 500).
+    sync_interval_minutes = serializers.IntegerField(
+        required=False, allow_null=True, min_value=5, max_value=2**31 - 1
+    )
     default_reranker = serializers.CharField(
         required=False, allow_blank=True, max_length=128, validators=[validate_default_reranker]
     )

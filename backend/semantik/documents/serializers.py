@@ -12,13 +12,32 @@ from semantik.inference.base import ModelNotFound
 from semantik.operations.serializers import OperationQueuedSerializer
 
 
+def validate_glob(pattern: str) -> None:
+    """A glob matches paths relative to the source: one that is absolute or climbs out with `..`
+    could never match, so it is refused instead of silently admitting (or excluding) nothing."""
+    if any(ord(c) < 32 or ord(c) == 127 for c in pattern):
+        raise serializers.ValidationError(f"{pattern!r} contains a NUL or control character.")
+    if pattern.startswith("/"):
+        raise serializers.ValidationError(
+            f"{pattern!r} is absolute; globs are relative to the source's folder."
+        )
+    if ".." in pattern.split("/"):
+        raise serializers.ValidationError(
+            f"{pattern!r} contains '..'; globs are relative to the source's folder."
+        )
+
+
 class SourceAddSerializer(serializers.Serializer):
     path = serializers.CharField(max_length=4096)
     include = serializers.ListField(
-        child=serializers.CharField(max_length=512), required=False, max_length=100
+        child=serializers.CharField(max_length=512, validators=[validate_glob]),
+        required=False,
+        max_length=100,
     )
     exclude = serializers.ListField(
-        child=serializers.CharField(max_length=512), required=False, max_length=100
+        child=serializers.CharField(max_length=512, validators=[validate_glob]),
+        required=False,
+        max_length=100,
     )
 
 

@@ -106,7 +106,10 @@ class StagedFile(TemporaryUploadedFile):
         # Not TemporaryUploadedFile's own __init__: that stages in FILE_UPLOAD_TEMP_DIR, maybe on
         # another filesystem, where the final move could not be one atomic rename.
         file = tempfile.NamedTemporaryFile(prefix=".upload-", dir=staging)  # noqa: SIM115 - closed with the request
-        UploadedFile.__init__(self, file, client_name, content_type, 0, charset, content_type_extra)
+        # Django's `name` refuses a last part of "", "." or ".." with SuspiciousFileOperation (an HTML
+        # 400 and an error log); the name as sent is judged by upload_relative_path, in the one error shape.
+        name = client_name if os.path.basename(client_name) not in {"", ".", ".."} else "upload"
+        UploadedFile.__init__(self, file, name, content_type, 0, charset, content_type_extra)
         # `name` keeps only the last part (Django's rule); this is the name exactly as sent.
         self.client_name = client_name
 

@@ -55,6 +55,7 @@ from semantik.operations.services import operation_ensure_idle
 BUSY = error("A write operation is under way on the collection; wait for it to finish (`conflict`).")
 CHANGED = error("The file has changed since it was indexed: rescan its source first (`conflict`).")
 UNREADABLE = error("The file is over MAX_FILE_BYTES, or its text cannot be extracted (`unreadable`).")
+NOT_FAILED = error("The document has not failed: only a failed document is retried (`invalid`).")
 QDRANT_DOWN = error("Qdrant is unavailable (`service_unavailable`).")
 
 # Types a browser shows without running anything of the file's own: served without a sandbox,
@@ -279,7 +280,9 @@ class DocumentTextView(APIView):
         )
 
 
-@extend_schema_view(post=extend_schema(request=None, responses={202: OperationQueuedSerializer, 409: BUSY}))
+@extend_schema_view(
+    post=extend_schema(request=None, responses={202: OperationQueuedSerializer, 400: NOT_FAILED, 409: BUSY})
+)
 class DocumentRetryView(APIView):
     """POST /api/v2/documents/{id}/retry: index a failed document again."""
 
@@ -291,7 +294,15 @@ class DocumentRetryView(APIView):
 @extend_schema_view(
     post=extend_schema(
         request=ChunkingPreviewSerializer,
-        responses={200: ChunkingPreviewResultSerializer, 409: CHANGED, 422: UNREADABLE},
+        responses={
+            200: ChunkingPreviewResultSerializer,
+            404: error(
+                "The collection or document the body names does not exist, or is not yours to see, "
+                "which reads the same (`not_found`)."
+            ),
+            409: CHANGED,
+            422: UNREADABLE,
+        },
     )
 )
 class ChunkingPreviewView(APIView):

@@ -6,6 +6,7 @@ from uuid import UUID
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -43,6 +44,9 @@ class OperationListView(APIView):
         if collection_id := request.query_params.get("collection"):
             operations = operations.filter(collection_id=parse_uuid(collection_id, "collection"))
         if status := request.query_params.get("status"):
+            if status not in Operation.Status.values:
+                allowed = ", ".join(Operation.Status.values)
+                raise ValidationError({"status": [f"{status!r} is not an operation status ({allowed})."]})
             operations = operations.filter(status=status)
         return paginated(request, self, operations, lambda page: [operation_state(o) for o in page])
 
