@@ -13,7 +13,7 @@ UI_INDEX := $(UI_BUILD_DIR)/index.html
 FRONTEND_DEPS := $(FRONTEND)/node_modules/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-dev dev-install models run test test-e2e e2e-deps test-coverage check lint format typecheck clean
+.PHONY: help install install-dev dev-install models run test test-e2e e2e-deps test-coverage check lint format typecheck audit clean
 .PHONY: frontend-install frontend-build frontend-dev frontend-test frontend-check frontend-schema frontend-schema-check
 .PHONY: wizard docker-up docker-down docker-logs docker-build-fresh
 
@@ -22,7 +22,8 @@ help:
 	@echo "make test       install test dependencies and run the whole test suite (browser tests included)"
 	@echo "make test-e2e   the browser end-to-end tests alone (Chromium against semantik run)"
 	@echo "make models     (re)export the default embedding model into $(MODEL_REPOSITORY)/"
-	@echo "make check      lint, type-check and test (backend and UI)"
+	@echo "make check      lint, type-check, audit the dependencies and test (backend and UI)"
+	@echo "make audit      known vulnerabilities in the Python and npm dependencies (needs the network)"
 	@echo "make frontend-build | frontend-dev | frontend-test   build the UI, serve it with live reload, test it"
 	@echo "make clean      remove the virtual environment and build outputs (keeps data/)"
 	@echo "make test-coverage   the test suite with a coverage report (htmlcov/)"
@@ -107,7 +108,14 @@ format: install-dev
 typecheck: install-dev
 	$(VENV)/bin/mypy
 
-check: lint typecheck frontend-check frontend-schema-check test
+# Known vulnerabilities (PyPI advisories, GitHub's for npm). They need the network, so they are in
+# `make check`, not `make test`. Semantik itself is installed editable and is not on PyPI: skipped;
+# --strict fails when any other package could not be checked, rather than passing unaudited.
+audit: install-dev $(FRONTEND_DEPS)
+	$(VENV)/bin/pip-audit --strict --skip-editable --progress-spinner off
+	cd $(FRONTEND) && $(NPM) audit --audit-level=high
+
+check: lint typecheck audit frontend-check frontend-schema-check test
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info backend/*.egg-info .pytest_cache .mypy_cache .ruff_cache

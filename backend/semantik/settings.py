@@ -51,6 +51,21 @@ SECRET_KEY = _secret_key()
 JWT_SIGNING_KEY = get_str("JWT_SIGNING_KEY") or SECRET_KEY
 ALLOWED_HOSTS = get_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = get_list("CSRF_TRUSTED_ORIGINS", ["http://127.0.0.1:8080", "http://localhost:8080"])
+# Other origins whose pages may call the API from a browser (`https://app.example.com`); none by
+# default: the UI is served from the API's own origin.
+CORS_ALLOWED_ORIGINS = get_list("CORS_ALLOWED_ORIGINS", [])
+
+# Security headers (SecurityMiddleware, XFrameOptionsMiddleware, semantik.web.security).
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+# Served over HTTPS (directly or by a TLS proxy that says so in X-Forwarded-Proto): HSTS on
+# secure responses, cookies only over HTTPS.
+SECURE_SSL = get_bool("SECURE_SSL", False)
+SECURE_HSTS_SECONDS = get_int("SECURE_HSTS_SECONDS", 365 * 24 * 3600, minimum=0) if SECURE_SSL else 0
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = SECURE_SSL
+SESSION_COOKIE_HTTPONLY = True
 
 # Names Semantik's keys, queue and channel groups in Redis, so two instances (or two test runs)
 # can share one Redis server without taking each other's tasks or events.
@@ -178,6 +193,7 @@ MIDDLEWARE = [
     "semantik.logs.middleware.request_id",
     "semantik.metrics.middleware.request_metrics",
     "django.middleware.security.SecurityMiddleware",
+    "semantik.web.security.security_headers",
     "semantik.web.middleware.StaticFilesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",

@@ -60,3 +60,12 @@ def test_wizard_runs_the_set_up_script() -> None:
 
 def test_test_coverage_measures_the_package() -> None:
     assert "pytest --cov=semantik" in make("-n", "test-coverage").stdout
+
+
+def test_check_audits_python_and_npm_dependencies_but_test_does_not() -> None:
+    check = make("-n", "check").stdout
+    assert "pip-audit --strict --skip-editable" in check
+    assert "npm audit --audit-level=high" in check
+    # The audits need the network; `make test` must pass without one.
+    test = make("-n", "test").stdout
+    assert "pip-audit" not in test and "npm audit" not in test

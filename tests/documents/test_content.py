@@ -43,7 +43,7 @@ def content(api, document: Document):  # type: ignore[no-untyped-def]
     return response, body
 
 
-def test_the_content_is_the_original_file_inline_with_its_sniffed_type(
+def test_the_content_is_the_original_file_a_pdf_inline_anything_else_an_attachment(
     api, collection, documents_root, triton
 ):  # type: ignore[no-untyped-def]
     (documents_root / "notes.md").write_text("# Notes\n\nPlain words.")
@@ -56,18 +56,40 @@ def test_the_content_is_the_original_file_inline_with_its_sniffed_type(
     assert response.status_code == 200
     assert body == (documents_root / "notes.md").read_bytes()
     assert response["Content-Type"] == "text/markdown"
-    assert response["Content-Disposition"] == 'inline; filename="notes.md"'
+    assert response["Content-Disposition"] == 'attachment; filename="notes.md"'
     assert response["X-Content-Type-Options"] == "nosniff"
 
     response, body = content(api, document("page.txt"))
     assert (response.status_code, body) == (200, page)
-    assert response["Content-Type"] == "text/html"
-    # Served inline from the API's origin, so its scripts must not run there.
+    # A page's scripts must never run with the API's origin: plain text, an attachment, sandboxed.
+    assert response["Content-Type"] == "text/plain; charset=utf-8"
+    assert response["Content-Disposition"] == 'attachment; filename="page.txt"'
     assert response["Content-Security-Policy"] == "sandbox"
+    assert response["X-Content-Type-Options"] == "nosniff"
 
     response, body = content(api, document("book.pdf"))
     assert response["Content-Type"] == "application/pdf" and body.startswith(b"%PDF-")
+    assert response["Content-Disposition"] == 'inline; filename="book.pdf"'
     assert response["X-Frame-Options"] == "SAMEORIGIN"
+
+
+@pytest.mark.parametrize(
+    ("mime_type", "served_as"),
+    [
+        ("text/html", "text/plain; charset=utf-8"),
+        ("application/xhtml+xml", "text/plain; charset=utf-8"),
+        ("image/svg+xml", "text/plain; charset=utf-8"),
+        ("application/xml", "text/plain; charset=utf-8"),
+        ("text/javascript", "text/plain; charset=utf-8"),
+        ("message/rfc822", "text/plain; charset=utf-8"),
+        ("text/markdown", "text/markdown"),
+        ("application/pdf", "application/pdf"),
+    ],
+)
+def test_types_a_browser_could_run_are_served_as_plain_text(mime_type: str, served_as: str) -> None:
+    from semantik.documents.views import safe_content_type
+
+    assert safe_content_type(mime_type) == served_as
 
 
 def test_the_text_comes_in_a_character_range_with_the_page_starts(api, collection, documents_root, triton):  # type: ignore[no-untyped-def]

@@ -590,3 +590,44 @@ def test_unknown_types_fail_with_a_reason() -> None:
 def test_extracted_text_holds_no_nul_characters() -> None:
     data = b"clean start " * 1000 + b"\x00 hidden nul"
     assert "\x00" not in extract(data, "late-nul.txt").text
+
+
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be"])
+def test_utf16_without_a_bom_is_told_by_its_nul_pattern(codec: str) -> None:
+    text = "Tide tables in the blue cabinet, by the door."
+    assert extract(text.encode(codec), "tides.txt").text == text
+
+
+@pytest.mark.parametrize(
+    ("text", "codec"),
+    [("東京の港は広い。船が多い。Harbour in Tokyo.", "shift_jis"), ("中文文本，测试编码。港口很大。", "gbk")],
+)
+def test_cjk_text_in_a_legacy_encoding_is_detected(text: str, codec: str) -> None:
+    assert extract(text.encode(codec), "notes.txt").text == text
+
+
+def test_western_text_that_is_not_utf8_stays_windows_1252() -> None:
+    text = "Café crème à la française, señor."
+    assert extract(text.encode("latin-1"), "menu.txt").text == text
+
+
+def test_a_docx_member_lying_about_its_size_is_refused_without_unpacking_it() -> None:
+    import resource
+
+    from tests.reliability.corpus import _docx, _with_declared_size, _zip_bomb
+
+    head = b'<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>'
+    bomb = _zip_bomb(_docx(["x"]), "word/document.xml", head, b"<w:p/>", b"</w:body></w:document>", 1 << 30)
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    with pytest.raises(ExtractionError, match="does not unpack to the size it declares"):
+        extract(_with_declared_size(bomb, "word/document.xml", 1 << 20), "bomb.docx")
+    # The 1 GiB it holds was never inflated here (ru_maxrss is in KiB).
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 256 * 1024
+
+
+def test_a_pdf_page_with_a_huge_content_stream_fails_as_a_pdf_bomb() -> None:
+    from tests.reliability.corpus import _deflated, _pdf_with_stream
+
+    bomb = _pdf_with_stream(_deflated(b"BT /F1 12 Tf 72 712 Td (All work) Tj ET\n", 40 << 20))
+    with pytest.raises(ExtractionError, match="PDF bomb"):
+        extract(bomb, "bomb.pdf")

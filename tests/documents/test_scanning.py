@@ -82,3 +82,42 @@ def test_scan_one_finds_one_file_as_scan_would(tmp_path: Path) -> None:
         assert scan_one(root, missing, [root]) is None, missing
     assert scan_one(root, "notes/a.md", [root], exclude=["notes/*"]) is None
     assert scan_one(root, "notes/a.md", [root / "outside"]) is None
+
+
+def test_scan_survives_file_symlink_loops_and_dangling_links(tmp_path: Path) -> None:
+    (tmp_path / "loop-a.txt").symlink_to("loop-b.txt")
+    (tmp_path / "loop-b.txt").symlink_to("loop-a.txt")
+    (tmp_path / "self.txt").symlink_to("self.txt")
+    (tmp_path / "dangling.txt").symlink_to(tmp_path / "nowhere.txt")
+    (tmp_path / "real.txt").write_text("x")
+    assert [f.relative_path for f in scan(tmp_path, [tmp_path])] == ["real.txt"]
+
+
+def test_scan_skips_fifos_and_devices_named_like_documents(tmp_path: Path) -> None:
+    import os
+
+    os.mkfifo(tmp_path / "pipe.txt")
+    (tmp_path / "zero.txt").symlink_to("/dev/zero")
+    assert list(scan(tmp_path, [tmp_path, Path("/dev")])) == []
+
+
+def test_a_name_that_is_not_utf8_is_kept_as_escaped_text_with_the_reason(tmp_path: Path) -> None:
+    import os
+
+    (tmp_path / os.fsdecode(b"caf\xe9.txt")).write_text("x")
+    (scanned,) = scan(tmp_path, [tmp_path])
+    assert scanned.relative_path == "caf\\xe9.txt"
+    assert scanned.relative_path.encode("utf-8")  # storable
+    assert "not valid UTF-8" in scanned.problem
+
+
+def test_a_folder_that_cannot_be_listed_is_skipped_with_a_warning(tmp_path: Path, caplog) -> None:  # type: ignore[no-untyped-def]
+    from tests.reliability.privileges import without_file_permission_override
+
+    (tmp_path / "locked").mkdir()
+    (tmp_path / "locked" / "inside.txt").write_text("x")
+    (tmp_path / "open.txt").write_text("x")
+    (tmp_path / "locked").chmod(0)
+    found = without_file_permission_override(lambda: [f.relative_path for f in scan(tmp_path, [tmp_path])])
+    assert found == ["open.txt"]
+    assert any("Skipping the folder" in r.getMessage() and "locked" in r.getMessage() for r in caplog.records)

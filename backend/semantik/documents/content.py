@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path, PurePosixPath
-from typing import Any, TypedDict
+from typing import Any, BinaryIO, TypedDict
 
 from django.conf import settings
 from django.core.cache import cache
@@ -17,6 +17,7 @@ from semantik.documents.extraction_pool import ExtractionPool
 from semantik.documents.indexing import file_sha256
 from semantik.documents.models import Document
 from semantik.documents.paths import PathNotAllowed, confine
+from semantik.documents.reading import Confinement, open_confined
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +56,16 @@ def document_file(document: Document) -> Path:
             "rescan its source to bring the collection up to date."
         )
     return path
+
+
+def document_open(document: Document, path: Path) -> BinaryIO:
+    """The file `document_file` found, opened only if what is opened is still a regular file in
+    the roots (it may have been swapped for a symlink out, a FIFO or a device since)."""
+    source = document.source
+    try:
+        return open_confined(path, Confinement.of(source.roots, source.off_limits))
+    except ExtractionError as exc:
+        raise NotFound(f"The file of {document.relative_path!r} is not read: {exc}") from exc
 
 
 def document_mime_type(document: Document, path: Path) -> str:
@@ -113,7 +124,10 @@ def document_extracted(document: Document) -> Extracted:
     )
     with pool:
         try:
-            return pool.extract(path, PurePosixPath(document.relative_path).name)
+            confinement = Confinement.of(
+                document.source.roots, document.source.off_limits, settings.MAX_FILE_BYTES
+            )
+            return pool.extract(path, PurePosixPath(document.relative_path).name, confinement=confinement)
         except ExtractionError as exc:
             raise DocumentUnreadable(
                 f"The text of {document.relative_path!r} cannot be extracted: {exc}"

@@ -11,6 +11,7 @@ import posixpath
 import re
 import warnings
 import zipfile
+import zlib
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -28,6 +29,10 @@ MAX_ARCHIVE_MEMBERS = 10_000
 # Office XML compresses 5-20:1; deflate can reach about 1000:1 on one repeated byte.
 MAX_COMPRESSION_RATIO = 200
 RATIO_CHECKED_FROM_BYTES = 10 * 1024 * 1024
+# A PDF page's content stream, unpacked: real pages hold KBs to a few MB of drawing instructions.
+MAX_PDF_PAGE_CONTENT_BYTES = 32 * 1024 * 1024
+# Members are read in blocks of this size when checked, so none is ever inflated whole.
+ZIP_READ_BYTES = 1024 * 1024
 # How many leading bytes decide whether a file is binary.
 SNIFF_BYTES = 8192
 TITLE_CHARS = 200
@@ -59,6 +64,9 @@ class Extracted:
     page_starts: tuple[int, ...] = ()
     # In text order; empty for formats without headings (plain text, PDF, code).
     headings: tuple[Heading, ...] = ()
+    # SHA-256 of exactly the bytes this text came from, when read from a file (the file may have
+    # changed between a scan's hash and the read).
+    content_hash: str = ""
 
     def page_at(self, offset: int) -> int | None:
         return page_at(self, offset)
@@ -114,15 +122,78 @@ def _binary_reason(sample: bytes) -> str | None:
 
 
 def decode_text(data: bytes) -> str:
-    """UTF-8 (with or without BOM; stray bytes read as Windows-1252), or UTF-16/32 by their BOM."""
+    """UTF-8 (with or without BOM; stray bytes read as Windows-1252), UTF-16/32 by their BOM,
+    UTF-16 without one by its pattern of NUL bytes, or a CJK multi-byte encoding, detected."""
     if data.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
         return data.decode("utf-32", errors="replace")
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return data.decode("utf-16", errors="replace")
+    utf16 = _utf16_without_bom(data[:SNIFF_BYTES])
+    if utf16 is not None:
+        return data.decode(utf16, errors="replace")
     reason = _binary_reason(data[:SNIFF_BYTES])
     if reason:
         raise ExtractionError(f"The file looks binary ({reason}), not text.")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    encoding = _multibyte_encoding(data)
+    if encoding is not None:
+        return data.decode(encoding, errors="replace")
     return data.decode("utf-8-sig", errors="semantik-cp1252")
+
+
+def _utf16_without_bom(sample: bytes) -> str | None:
+    """ "utf-16-le" or "utf-16-be" for text whose every other byte is NUL (Latin script in UTF-16)."""
+    pairs = len(sample) // 2
+    if pairs < 2:
+        return None
+    even = sample[0 : pairs * 2 : 2].count(0)
+    odd = sample[1 : pairs * 2 : 2].count(0)
+    for codec, nuls, others in (("utf-16-le", odd, even), ("utf-16-be", even, odd)):
+        if nuls >= pairs * 0.3 and others <= pairs * 0.01:
+            try:
+                text = sample[: pairs * 2].decode(codec)
+            except UnicodeDecodeError:
+                continue
+            if _binary_reason(text.encode("utf-8", errors="replace")) is None:
+                return codec
+    return None
+
+
+# Encodings whose bytes read as Windows-1252 would be noise; single-byte guesses are too unsure
+# (a short French text is "detected" as Central European) to beat the Windows-1252 default.
+_MULTIBYTE = {
+    "cp932",
+    "shift_jis",
+    "euc_jp",
+    "iso2022_jp",
+    "gb2312",
+    "gbk",
+    "gb18030",
+    "big5",
+    "cp949",
+    "euc_kr",
+    "johab",
+}
+
+
+def _multibyte_encoding(data: bytes) -> str | None:
+    """A CJK encoding the text is written in, when it is not mostly UTF-8; else None."""
+    non_ascii = sum(1 for byte in data[:65536] if byte >= 0x80)
+    utf8_bytes = len(data[:65536].decode("utf-8", errors="ignore").encode("utf-8")) - (
+        len(data[:65536]) - non_ascii
+    )
+    # Mostly valid UTF-8 with a few stray bytes: the Windows-1252 error handler reads those.
+    if utf8_bytes >= non_ascii / 2:
+        return None
+    import charset_normalizer
+
+    best = charset_normalizer.from_bytes(data[:65536]).best()
+    if best is None or best.encoding not in _MULTIBYTE:
+        return None
+    return str(best.encoding)
 
 
 _UNSAFE_CHARS = re.compile("[\x00\ud800-\udfff]")
@@ -462,10 +533,13 @@ def _open_zip(data: bytes) -> zipfile.ZipFile:
 
 
 def _checked_zip(data: bytes) -> zipfile.ZipFile:
-    """The archive, once its declared sizes show it cannot unpack into a memory bomb.
+    """The archive, once its declared sizes show it cannot unpack into a memory bomb, and its
+    members were seen to unpack to exactly those sizes.
 
-    zipfile never inflates a member past its declared size (and then fails its CRC), so the
-    central directory's sizes are a real bound.
+    The declared sizes alone are no bound: a member may declare 1 MB and inflate to GBs, and the
+    libraries that read DOCX, PPTX and EPUB read a member whole, in one call that inflates as much
+    as the data holds. Reading each member here in blocks first costs one more inflation of at most
+    MAX_UNPACKED_BYTES, and stops a lying member after its declared size (its CRC then fails).
     """
     archive = _open_zip(data)
     members = archive.infolist()
@@ -488,6 +562,16 @@ def _checked_zip(data: bytes) -> zipfile.ZipFile:
                 f"The member {member.filename!r} is compressed more than "
                 f"{MAX_COMPRESSION_RATIO}:1 (a zip bomb?)."
             )
+    for member in members:
+        try:
+            with archive.open(member) as handle:
+                while handle.read(ZIP_READ_BYTES):
+                    pass
+        except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, ValueError) as exc:
+            raise ExtractionError(
+                f"The member {member.filename!r} does not unpack to the size it declares ({_brief(exc)}): "
+                "the file is damaged (or a zip bomb)."
+            ) from None
     return archive
 
 
@@ -694,15 +778,29 @@ def extract_pdf(data: bytes, name: str) -> Extracted:
     if not pages:
         raise ExtractionError("The PDF has no pages.")
     builder = _TextBuilder()
-    unreadable = 0
+    unreadable = oversized = 0
     for page in pages:
         builder.page()
         try:
+            # pypdf caps one stream at 75 MB unpacked; parsing that much takes GBs and minutes.
+            contents = page.get_contents()
+            if contents is not None and len(contents.get_data()) > MAX_PDF_PAGE_CONTENT_BYTES:
+                oversized += 1
+                continue
             builder.add(page.extract_text() or "")
         except (ExtractionError, MemoryError, RecursionError):
             raise
-        except Exception:  # one damaged page must not lose the rest of the document
-            unreadable += 1
+        except Exception as exc:  # one damaged page must not lose the rest of the document
+            # pypdf's own limit, met by a stream unpacking past 75 MB.
+            if type(exc).__name__ == "LimitReachedError":
+                oversized += 1
+            else:
+                unreadable += 1
+    if oversized and oversized + unreadable == len(pages):
+        raise ExtractionError(
+            f"The PDF's pages unpack to more than {MAX_PDF_PAGE_CONTENT_BYTES // 2**20} MB of drawing "
+            "instructions each, over the limit (a PDF bomb?)."
+        )
     if unreadable == len(pages):
         raise ExtractionError("The PDF is damaged: none of its pages can be read.")
     if not builder.text.strip():

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
+import hashlib
 import itertools
 import logging
 import multiprocessing
@@ -23,6 +25,7 @@ from types import TracebackType
 from typing import Any
 
 from semantik.documents.extraction import Extracted, ExtractionError, Extractor, extract
+from semantik.documents.reading import Confinement, read_confined
 from semantik.stack.children import exit_when_gone
 
 logger = logging.getLogger(__name__)
@@ -51,14 +54,17 @@ def _start_worker(started: Connection, memory_bytes: int, app_pid: int) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
 
 
-def _extract_file(task_id: int, generation: int, path: str, name: str, extractor: Extractor) -> Extracted:
+def _extract_file(
+    task_id: int, generation: int, path: str, name: str, extractor: Extractor, confinement: Confinement | None
+) -> Extracted:
     # Sent before any work, so the parent knows which process runs what, since when. One small
     # write to a pipe is atomic, so workers share it without a lock a killed worker could keep.
     assert _started is not None
     _started.send((task_id, generation, os.getpid()))
     try:
-        data = Path(path).read_bytes()
-        return extractor(data, name)
+        data = read_confined(Path(path), confinement)
+        extracted = extractor(data, name)
+        return dataclasses.replace(extracted, content_hash=hashlib.sha256(data).hexdigest())
     except MemoryError:
         raise ExtractionError(
             f"Extracting the file needs more than the {_memory_bytes // 2**20} MB of memory it may use."
@@ -74,6 +80,7 @@ class _Task:
     name: str
     timeout_s: float
     future: Future[Extracted]
+    confinement: Confinement | None = None
     generation: int = -1
     dispatched_at: float = 0.0
     started_at: float | None = None
@@ -121,18 +128,26 @@ class ExtractionPool:
 
     # -- the caller's side
 
-    def submit(self, path: Path, name: str, timeout_s: float | None = None) -> Future[Extracted]:
-        """Extract `path` (shown as `name`); the future fails with ExtractionError and a reason."""
+    def submit(
+        self, path: Path, name: str, timeout_s: float | None = None, confinement: Confinement | None = None
+    ) -> Future[Extracted]:
+        """Extract `path` (shown as `name`); the future fails with ExtractionError and a reason.
+
+        With `confinement`, the file opened must be a regular file inside its roots and no larger
+        than its limit (see `semantik.documents.reading`).
+        """
         future: Future[Extracted] = Future()
-        task = _Task(next(self._ids), str(path), name, timeout_s or self.timeout_s, future)
+        task = _Task(next(self._ids), str(path), name, timeout_s or self.timeout_s, future, confinement)
         with self._lock:
             if self._closing:
                 raise RuntimeError("The extraction pool is closed.")
             self._events.put(("submit", task))
         return future
 
-    def extract(self, path: Path, name: str, timeout_s: float | None = None) -> Extracted:
-        return self.submit(path, name, timeout_s).result()
+    def extract(
+        self, path: Path, name: str, timeout_s: float | None = None, confinement: Confinement | None = None
+    ) -> Extracted:
+        return self.submit(path, name, timeout_s, confinement).result()
 
     def close(self, *, cancel: bool = False) -> None:
         """Stop taking files; finish those submitted (or fail them, with `cancel`); stop the workers."""
@@ -218,7 +233,13 @@ class ExtractionPool:
             task.started_at = task.pid = None
             try:
                 task.inner = self._executor.submit(
-                    _extract_file, task.id, task.generation, task.path, task.name, self._extractor
+                    _extract_file,
+                    task.id,
+                    task.generation,
+                    task.path,
+                    task.name,
+                    self._extractor,
+                    task.confinement,
                 )
             except BrokenProcessPool:
                 self._replace_executor()

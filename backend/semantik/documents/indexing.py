@@ -23,7 +23,8 @@ from semantik.documents.chunking import Chunk
 from semantik.documents.extraction import Extracted, ExtractionError
 from semantik.documents.extraction_pool import ExtractionPool
 from semantik.documents.models import Document, Source
-from semantik.documents.scanning import ScannedFile, scan, scan_one
+from semantik.documents.reading import Confinement, sha256_confined
+from semantik.documents.scanning import ScannedFile, scan, scan_one, shown
 from semantik.inference.base import Embedder
 from semantik.operations.models import Operation
 from semantik.operations.services import ProgressRecorder
@@ -82,6 +83,8 @@ class SourceIndexer:
         self.store = store
         # Shared by the indexers of one operation that covers several sources.
         self.progress = progress or ProgressRecorder(operation)
+        # Checked again on the file each read opens: it may have changed since the scan.
+        self.confinement = Confinement.of(self.source.roots, self.source.off_limits, settings.MAX_FILE_BYTES)
 
     def run(self) -> None:
         folder = Path(self.source.path)
@@ -135,7 +138,8 @@ class SourceIndexer:
             digest = self._digest_if_changed(scanned, document)
             if digest is None:
                 continue
-            window.append((scanned, document, digest, pool.submit(scanned.path, scanned.path.name)))
+            extraction = pool.submit(scanned.path, scanned.path.name, confinement=self.confinement)
+            window.append((scanned, document, digest, extraction))
             if len(window) >= ahead:
                 yield window.popleft()
         while window:
@@ -149,6 +153,9 @@ class SourceIndexer:
             if self.skips_unchanged and document is not None and document.status == Document.Status.INDEXED
             else None
         )
+        if scanned.problem:
+            self.fail_document(scanned, document, scanned.problem)
+            return None
         if indexed and indexed.size == scanned.size and indexed.mtime == scanned.mtime:
             self.progress.add(files_skipped=1)
             return None
@@ -157,9 +164,9 @@ class SourceIndexer:
             self.fail_document(scanned, document, reason)
             return None
         try:
-            digest = file_sha256(scanned.path)
-        except OSError as exc:
-            self.fail_document(scanned, document, f"The file cannot be read: {exc.strerror or exc}")
+            digest = sha256_confined(scanned.path, self.confinement)
+        except ExtractionError as exc:
+            self.fail_document(scanned, document, str(exc))
             return None
         if indexed and indexed.content_hash == digest:
             # Touched but not changed: remember the new mtime so the next scan skips it cheaply.
@@ -225,10 +232,11 @@ class SourceIndexer:
         document, scanned = pending.document, pending.scanned
         self.record(
             document,
-            path=str(scanned.path),
+            path=shown(scanned.path),
             size=scanned.size,
             mtime=scanned.mtime,
-            content_hash=pending.digest,
+            # The hash of the bytes the text came from, should the file have changed since hashed.
+            content_hash=pending.extracted.content_hash or pending.digest,
             mime_type=pending.extracted.mime_type,
             title=pending.extracted.title[:512],
             status=Document.Status.INDEXED,
@@ -263,7 +271,7 @@ class SourceIndexer:
             self.store.delete_documents(self.collection.vector_collection, [str(document.pk)])
         self.record(
             document,
-            path=str(scanned.path),
+            path=shown(scanned.path),
             size=scanned.size,
             mtime=scanned.mtime,
             status=Document.Status.FAILED,

@@ -18,9 +18,17 @@ logger = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class ScannedFile:
     path: Path
+    # Always valid UTF-8: a name that is not keeps its stray bytes as `\xNN` (see `problem`).
     relative_path: str
     size: int
     mtime: float
+    # Why the file cannot be a document although it is one by name; it fails with this reason.
+    problem: str = ""
+
+
+def shown(path: str | os.PathLike[str]) -> str:
+    r"""`path` as text that can be stored and sent: bytes that are not UTF-8 written as `\xNN`."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
 
 
 def matches(relative_path: str, include: Sequence[str], exclude: Sequence[str]) -> bool:
@@ -45,7 +53,12 @@ def scan(
     resolved_roots = [root.resolve() for root in roots]
     resolved_off_limits = [path.resolve() for path in off_limits]
     skipped_directories = {str(path) for path in resolved_off_limits}
-    for directory, subdirectories, files in os.walk(folder, followlinks=False):
+
+    def unreadable(error: OSError) -> None:
+        # A folder that cannot be listed (permissions) loses its files from the scan: say so.
+        logger.warning("Skipping the folder %s: %s", shown(error.filename or ""), error.strerror or error)
+
+    for directory, subdirectories, files in os.walk(folder, onerror=unreadable, followlinks=False):
         subdirectories[:] = sorted(
             d
             for d in subdirectories
@@ -98,10 +111,15 @@ def _scanned(
     try:
         target = path.resolve(strict=True)
         if not is_allowed(target, roots, off_limits) or not target.is_file():
-            logger.info("Skipping %s: it leads outside the document roots", path)
+            logger.info("Skipping %s: it leads outside the document roots or is no regular file", shown(path))
             return None
         stat = target.stat()
-    except OSError as exc:
-        logger.info("Skipping %s: %s", path, exc)
+    except (OSError, RuntimeError) as exc:  # RuntimeError: a symlink loop, before Python 3.13
+        logger.info("Skipping %s: %s", shown(path), exc)
         return None
-    return ScannedFile(path=path, relative_path=relative_path, size=stat.st_size, mtime=stat.st_mtime)
+    problem = ""
+    if shown(relative_path) != relative_path:
+        # Such a name cannot be stored (PostgreSQL holds UTF-8) nor found again from what is stored.
+        relative_path = shown(relative_path)
+        problem = f"The file name {relative_path!r} is not valid UTF-8; rename the file to index it."
+    return ScannedFile(path, relative_path, size=stat.st_size, mtime=stat.st_mtime, problem=problem)

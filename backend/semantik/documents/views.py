@@ -20,7 +20,7 @@ from rest_framework.views import APIView
 
 from semantik.api import Pagination, current_user, paginated, parse_uuid
 from semantik.collections.selectors import collection_for
-from semantik.documents.content import document_file, document_mime_type, document_text_window
+from semantik.documents.content import document_file, document_mime_type, document_open, document_text_window
 from semantik.documents.models import Document
 from semantik.documents.preview import chunking_preview
 from semantik.documents.reindexing import collection_reindex
@@ -58,9 +58,29 @@ UNREADABLE = error("The file is over MAX_FILE_BYTES, or its text cannot be extra
 NOT_FAILED = error("The document has not failed: only a failed document is retried (`invalid`).")
 QDRANT_DOWN = error("Qdrant is unavailable (`service_unavailable`).")
 
-# Types a browser shows without running anything of the file's own: served without a sandbox,
-# because browsers' PDF viewers do not work inside one.
-_UNSANDBOXED_TYPES = {"application/pdf"}
+# Types a browser shows without running anything of the file's own: inline, without a sandbox,
+# because browsers' PDF viewers do not work inside one. Everything else is an attachment.
+_INLINE_TYPES = {"application/pdf"}
+# Types a browser would run (scripts in a page, an SVG, XML that is XHTML): sent as plain text, so
+# even a browser that ignores the sandbox and the attachment shows their source.
+_ACTIVE_TYPES = {
+    "text/html",
+    "application/xhtml+xml",
+    "image/svg+xml",
+    "application/xml",
+    "text/xml",
+    "text/javascript",
+    "application/javascript",
+    "application/ecmascript",
+    "message/rfc822",
+}
+
+
+def safe_content_type(mime_type: str) -> str:
+    """The type a document's file is served as: its own, unless a browser could run it."""
+    if mime_type in _ACTIVE_TYPES or mime_type.endswith(("+xml", "script")):
+        return "text/plain; charset=utf-8"
+    return mime_type
 
 
 def accepted(operation: Operation, **extra: Any) -> Response:
@@ -235,13 +255,15 @@ class _AnyAccept(BaseContentNegotiation):
     get=extend_schema(
         responses={
             (200, "*/*"): OpenApiResponse(
-                OpenApiTypes.BINARY, description="The file, inline, as the type sniffed from its content."
+                OpenApiTypes.BINARY,
+                description="The file as the type sniffed from its content: a PDF inline, any other "
+                "type as an attachment, a type a browser could run (HTML, SVG, XML, script) as text/plain.",
             )
         }
     )
 )
 class DocumentContentView(APIView):
-    """GET /api/v2/documents/{id}/content: the original file, inline, with its sniffed type."""
+    """GET /api/v2/documents/{id}/content: the original file: a PDF inline, anything else an attachment."""
 
     content_negotiation_class = _AnyAccept
 
@@ -250,14 +272,15 @@ class DocumentContentView(APIView):
         path = document_file(document)
         mime_type = document_mime_type(document, path)
         response = FileResponse(
-            path.open("rb"),
-            content_type=mime_type,
+            document_open(document, path),
+            content_type=safe_content_type(mime_type),
+            as_attachment=mime_type not in _INLINE_TYPES,
             filename=PurePosixPath(document.relative_path).name,
         )
         response["X-Content-Type-Options"] = "nosniff"
         # The UI may show it in a frame; its own scripts (an HTML page's, an SVG's) never run.
         response["X-Frame-Options"] = "SAMEORIGIN"
-        if mime_type not in _UNSANDBOXED_TYPES:
+        if mime_type not in _INLINE_TYPES:
             response["Content-Security-Policy"] = "sandbox"
         return response
 

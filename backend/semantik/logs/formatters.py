@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -18,6 +19,24 @@ _STANDARD = frozenset(logging.makeLogRecord({}).__dict__) | {
 }
 # uvicorn repeats each message with terminal colour codes, for its own formatter.
 _LEFT_OUT = _STANDARD | {"color_message"}
+
+
+# Credentials that must never reach a log line, wherever a message or a traceback carries them.
+_SECRETS = [
+    # An authorization scheme and its credential (long: "token bucket" is no credential).
+    (re.compile(r"\b(Bearer|Api-Key|Basic|Token)(\s+)[A-Za-z0-9._~+/=-]{12,}", re.I), r"\1\2[redacted]"),
+    (re.compile(r"\b(smk_[a-z0-9]{8})_[A-Za-z0-9_-]+"), r"\1_[redacted]"),
+    (re.compile(r"\beyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*"), "[redacted JWT]"),
+]
+# Fields passed with `extra=` whose names say they hold a secret: their values are left out.
+_SECRET_FIELD = re.compile(r"password|passwd|secret|token|authorization|api_?key|credential|cookie", re.I)
+
+
+def redact(text: str) -> str:
+    """`text` with bearer tokens, API keys and JWTs replaced by `[redacted]`."""
+    for pattern, replacement in _SECRETS:
+        text = pattern.sub(replacement, text)
+    return text
 
 
 class CorrelationFilter(logging.Filter):
@@ -43,7 +62,7 @@ class JsonFormatter(logging.Formatter):
             "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname,
             "logger": record.name,
-            "message": record.getMessage(),
+            "message": redact(record.getMessage()),
         }
         for key in ("request_id", "operation_id"):
             value = getattr(record, key, None)
@@ -51,14 +70,15 @@ class JsonFormatter(logging.Formatter):
                 entry[key] = value
         for key, value in record.__dict__.items():
             if key not in _LEFT_OUT and not key.startswith("_"):
-                entry[key] = value
+                entry[key] = "[redacted]" if _SECRET_FIELD.search(key) else value
         entry["process"] = record.process
         entry["thread"] = record.threadName
         if record.exc_info:
-            entry["exception"] = self.formatException(record.exc_info)
+            entry["exception"] = redact(self.formatException(record.exc_info))
         if record.stack_info:
             entry["stack"] = self.formatStack(record.stack_info)
-        return json.dumps(entry, default=str, ensure_ascii=False)
+        # Extra fields of any type are redacted once they are text, as they will be written.
+        return redact(json.dumps(entry, default=str, ensure_ascii=False))
 
 
 class ConsoleFormatter(logging.Formatter):
@@ -77,4 +97,4 @@ class ConsoleFormatter(logging.Formatter):
             if value
         ]
         record.correlation = f" [{' '.join(ids)}]" if ids else ""
-        return super().format(record)
+        return redact(super().format(record))

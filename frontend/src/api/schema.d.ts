@@ -409,7 +409,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** @description GET /api/v2/documents/{id}/content: the original file, inline, with its sniffed type. */
+        /** @description GET /api/v2/documents/{id}/content: the original file: a PDF inline, anything else an attachment. */
         get: operations["documents_content_retrieve"];
         put?: never;
         post?: never;
