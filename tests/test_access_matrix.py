@@ -287,7 +287,7 @@ def api_endpoints() -> set[tuple[str, str]]:
     """Every (route, method) of the API: under api/ and /metrics; the admin and the UI are not API."""
     found = set()
     for route, callback in _walk(get_resolver().url_patterns):
-        if route == "api/<path:rest>" or not (route.startswith("api/") or route == "metrics"):
+        if route == "api/<anypath:rest>" or not (route.startswith("api/") or route == "metrics"):
             continue
         found |= {(route, method) for method in _methods(callback)}
     return found

@@ -518,6 +518,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v2/operations/{operation_id}/retry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Queue a new operation that does again what a failed or cancelled one set out to do (the same kind, on the same source, document or reindex target). What the first one finished is skipped, so the collection ends exactly as if it had succeeded. */
+        post: operations["operations_retry_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v2/search": {
         parameters: {
             query?: never;
@@ -889,10 +906,7 @@ export interface components {
             readonly id: number;
             /** @description Required. 150 characters or fewer. Letters, digits and @/./+/-/_ only. */
             readonly username: string;
-            /**
-             * Email address
-             * Format: email
-             */
+            /** @description The address, or empty when none was given. */
             readonly email: string;
             /**
              * Staff status
@@ -1351,10 +1365,7 @@ export interface components {
             readonly id: number;
             /** @description Required. 150 characters or fewer. Letters, digits and @/./+/-/_ only. */
             readonly username: string;
-            /**
-             * Email address
-             * Format: email
-             */
+            /** @description The address, or empty when none was given. */
             readonly email: string;
             /**
              * Staff status
@@ -1492,6 +1503,15 @@ export interface operations {
             };
             /** @description Log in with your password to do this: API keys cannot manage accounts or keys (`login_required`). */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is over the size limit (`too_large`): DATA_UPLOAD_MAX_MEMORY_SIZE for JSON, the upload limits for files. */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1695,6 +1715,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The request body is over the size limit (`too_large`): DATA_UPLOAD_MAX_MEMORY_SIZE for JSON, the upload limits for files. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Too many requests (`throttled`): `Retry-After` says how many seconds to wait. */
             429: {
                 headers: {
@@ -1748,6 +1777,15 @@ export interface operations {
             };
             /** @description The refresh token is invalid, expired or revoked (`token_not_valid`), its user inactive (`no_active_account`), or the password changed since it was issued (`password_changed`). */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is over the size limit (`too_large`): DATA_UPLOAD_MAX_MEMORY_SIZE for JSON, the upload limits for files. */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1882,6 +1920,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The request body is over the size limit (`too_large`): DATA_UPLOAD_MAX_MEMORY_SIZE for JSON, the upload limits for files. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Too many requests (`throttled`): `Retry-After` says how many seconds to wait. */
             429: {
                 headers: {
@@ -1943,6 +1990,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The request body is over the size limit (`too_large`): DATA_UPLOAD_MAX_MEMORY_SIZE for JSON, the upload limits for files. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Too many requests (`throttled`): `Retry-After` says how many seconds to wait. */
             429: {
                 headers: {
@@ -1997,6 +2053,15 @@ export interface operations {
             };
             /** @description Registration is closed (`registration_closed`). */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is over the size limit (`too_large`): DATA_UPLOAD_MAX_MEMORY_SIZE for JSON, the upload limits for files. */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2121,8 +2186,26 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The collection or document the body names does not exist, or is not yours to see, which reads the same (`not_found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The file has changed since it was indexed: rescan its source first (`conflict`). */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is over the size limit (`too_large`): DATA_UPLOAD_MAX_MEMORY_SIZE for JSON, the upload limits for files. */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2273,6 +2356,15 @@ export interface operations {
             };
             /** @description An API key needs the `write` scope for this (`missing_scope`). */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is over the size limit (`too_large`): DATA_UPLOAD_MAX_MEMORY_SIZE for JSON, the upload limits for files. */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2498,6 +2590,15 @@ export interface operations {
             };
             /** @description Not found (`not_found`): it does not exist, or it is not yours to see, which reads the same. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is over the size limit (`too_large`): DATA_UPLOAD_MAX_MEMORY_SIZE for JSON, the upload limits for files. */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2750,6 +2851,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The request body is over the size limit (`too_large`): DATA_UPLOAD_MAX_MEMORY_SIZE for JSON, the upload limits for files. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Too many requests (`throttled`): `Retry-After` says how many seconds to wait. */
             429: {
                 headers: {
@@ -2907,6 +3017,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The request body is over the size limit (`too_large`): DATA_UPLOAD_MAX_MEMORY_SIZE for JSON, the upload limits for files. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Too many requests (`throttled`): `Retry-After` says how many seconds to wait. */
             429: {
                 headers: {
@@ -3050,6 +3169,15 @@ export interface operations {
             };
             /** @description Not found (`not_found`): it does not exist, or it is not yours to see, which reads the same. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is over the size limit (`too_large`): DATA_UPLOAD_MAX_MEMORY_SIZE for JSON, the upload limits for files. */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3208,6 +3336,15 @@ export interface operations {
             };
             /** @description A write operation is under way on the collection; wait for it to finish (`conflict`). */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is over the size limit (`too_large`): DATA_UPLOAD_MAX_MEMORY_SIZE for JSON, the upload limits for files. */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3722,7 +3859,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The file, inline, as the type sniffed from its content. */
+            /** @description The file as the type sniffed from its content: a PDF inline, any other type as an attachment, a type a browser could run (HTML, SVG, XML, script) as text/plain. */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -3797,6 +3934,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["OperationQueued"];
+                };
+            };
+            /** @description The document has not failed: only a failed document is retried (`invalid`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description No credentials, or bad ones: a missing, expired, tampered or revoked token (`not_authenticated`, `token_not_valid`), an unknown, revoked or expired API key (`invalid_api_key`, `api_key_revoked`, `api_key_expired`). */
@@ -4269,6 +4415,92 @@ export interface operations {
             };
         };
     };
+    operations_retry_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                operation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Operation"];
+                };
+            };
+            /** @description The operation has not failed or been cancelled, or its source is gone (`invalid`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No credentials, or bad ones: a missing, expired, tampered or revoked token (`not_authenticated`, `token_not_valid`), an unknown, revoked or expired API key (`invalid_api_key`, `api_key_revoked`, `api_key_expired`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An API key needs the `write` scope for this (`missing_scope`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (`not_found`): it does not exist, or it is not yours to see, which reads the same. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Another write operation is under way on the collection (`conflict`). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (`throttled`): `Retry-After` says how many seconds to wait. */
+            429: {
+                headers: {
+                    /** @description Seconds until a request is let through again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A service this needs is unavailable (`service_unavailable`), such as Redis. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     search_create: {
         parameters: {
             query?: never;
@@ -4319,6 +4551,15 @@ export interface operations {
             };
             /** @description A collection does not exist or is not yours to see (`not_found`). */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is over the size limit (`too_large`): DATA_UPLOAD_MAX_MEMORY_SIZE for JSON, the upload limits for files. */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4398,6 +4639,15 @@ export interface operations {
             };
             /** @description A collection does not exist or is not yours to see (`not_found`). */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is over the size limit (`too_large`): DATA_UPLOAD_MAX_MEMORY_SIZE for JSON, the upload limits for files. */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
