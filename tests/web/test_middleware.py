@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 
@@ -17,7 +18,9 @@ def get(path: str) -> httpx.Response:
         async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as client:
             return await client.get(path)
 
-    return asyncio.run(fetch())
+    # On a thread of its own: asyncio.run() refuses to start where another test left a loop running.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, fetch()).result()
 
 
 def test_static_files_are_served_through_the_asgi_application():

@@ -70,7 +70,9 @@ def chromium() -> str:
     return path
 
 
-@pytest.fixture(scope="session")
+# Module-scoped: Playwright's sync API keeps an asyncio loop running in the main thread while it is
+# open, which would break any later test that calls asyncio.run().
+@pytest.fixture(scope="module")
 def browser(chromium: str) -> Iterator[Any]:
     sync_api = pytest.importorskip(
         "playwright.sync_api", reason="no playwright package: pip install -e '.[dev]'"
@@ -140,7 +142,7 @@ def _wait_ready(process: subprocess.Popen[bytes], url: str, log: Path, deadline_
     pytest.fail(f"semantik run was not ready in {deadline_s} s:\n{log.read_text()[-4000:]}")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def stack(chromium: str, model_repository: Path) -> Iterator[Stack]:
     """`semantik run` on a free port with a data directory and document root of its own."""
     from semantik.inference.server import TritonBinaryNotFound, triton_install
