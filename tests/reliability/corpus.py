@@ -16,6 +16,8 @@ import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.documents.test_extraction import with_declared_size
+
 INDEXED = "indexed"
 FAILED = "failed"
 ABSENT = "absent"
@@ -201,19 +203,6 @@ def _docx(paragraphs: list[str]) -> bytes:
     return out.getvalue()
 
 
-def _with_declared_size(archive: bytes, member: str, size: int) -> bytes:
-    """The same archive, its central directory claiming `member` unpacks to `size` bytes."""
-    data = bytearray(archive)
-    entry = archive.find(b"PK\x01\x02")
-    while entry != -1:
-        name_length = struct.unpack_from("<H", data, entry + 28)[0]
-        if data[entry + 46 : entry + 46 + name_length] == member.encode():
-            struct.pack_into("<I", data, entry + 24, size)
-            return bytes(data)
-        entry = archive.find(b"PK\x01\x02", entry + 4)
-    raise AssertionError(f"{member} not in the archive")
-
-
 def _epub(chapter: bytes, doctype: bytes = b"") -> bytes:
     """A one-chapter EPUB; with `doctype`, its package file declares (and uses) those entities."""
     title = b"Book &lol9;" if doctype else b"Book"
@@ -319,13 +308,13 @@ def build(root: Path, outside: Path) -> dict[str, Expect]:
     lying = _zip_bomb(docx, "word/document.xml", head, paragraph, b"</w:body></w:document>", 1 << 30)
     put(
         "zip/docx-bomb-lying-size.docx",
-        _with_declared_size(lying, "word/document.xml", 1 << 20),
+        with_declared_size(lying, "word/document.xml", 1 << 20),
         FAILED,
         "does not unpack to the size it declares",
     )
     put(
         "zip/docx-declared-huge.docx",
-        _with_declared_size(docx, "word/document.xml", 0xFFFFFFFE),
+        with_declared_size(docx, "word/document.xml", 0xFFFFFFFE),
         FAILED,
         "zip bomb",
     )
