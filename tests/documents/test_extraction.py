@@ -614,13 +614,13 @@ def test_western_text_that_is_not_utf8_stays_windows_1252() -> None:
 def test_a_docx_member_lying_about_its_size_is_refused_without_unpacking_it() -> None:
     import resource
 
-    from tests.reliability.corpus import _docx, _with_declared_size, _zip_bomb
+    from tests.reliability.corpus import _docx, _zip_bomb
 
     head = b'<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>'
     bomb = _zip_bomb(_docx(["x"]), "word/document.xml", head, b"<w:p/>", b"</w:body></w:document>", 1 << 30)
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     with pytest.raises(ExtractionError, match="does not unpack to the size it declares"):
-        extract(_with_declared_size(bomb, "word/document.xml", 1 << 20), "bomb.docx")
+        extract(with_declared_size(bomb, "word/document.xml", 1 << 20), "bomb.docx")
     # The 1 GiB it holds was never inflated here (ru_maxrss is in KiB).
     assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 256 * 1024
 
