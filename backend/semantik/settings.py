@@ -88,6 +88,10 @@ QDRANT_API_KEY = get_str("QDRANT_API_KEY") or None
 QDRANT_SHARDS = get_int("QDRANT_SHARDS", 1, minimum=1)
 QDRANT_REPLICAS = get_int("QDRANT_REPLICAS", 1, minimum=1)
 QDRANT_PATH = Path(get_str("QDRANT_PATH", str(DATA_DIR / "qdrant"))).expanduser()
+# The embedded engine builds a collection's HNSW index in the background once this many points
+# were written to it since its last build and its writes have paused; below it, search is exact.
+# 0 turns the builds off. A Qdrant server indexes on its own (its optimizer settings).
+QDRANT_INDEX_THRESHOLD = get_int("QDRANT_INDEX_THRESHOLD", 20_000, minimum=0)
 
 DOCUMENT_PATH = [p.resolve() for p in get_paths("DOCUMENT_PATH", [DATA_DIR / "documents"])]
 MODEL_REPOSITORY = Path(get_str("MODEL_REPOSITORY", str(PROJECT_ROOT / "model_repository"))).expanduser()

@@ -626,18 +626,6 @@ def test_edge_rejects_collection_names_that_could_leave_its_directory(tmp_path: 
     assert not (tmp_path / "escape").exists()
 
 
-def test_edge_search_still_finds_points_after_optimize(tmp_path: Path) -> None:
-    store = EdgeVectorStore(tmp_path)
-    try:
-        store.create_collection(NAME, DIM)
-        points = chunks(new_document(), 200)
-        store.upsert(NAME, points)
-        store.optimize(NAME)
-        assert store.search(NAME, points[9].vector, limit=1)[0].id == points[9].id
-    finally:
-        store.close()
-
-
 def test_server_adapter_reports_an_unreachable_server_as_unavailable() -> None:
     store = open_vector_store("http://127.0.0.1:9", Path("unused"))
     try:

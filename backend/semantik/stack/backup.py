@@ -187,8 +187,11 @@ def _vectors_held(layout: Layout) -> Iterator[None]:
 
 
 def _qdrant_private(name: str) -> bool:
-    # The lock file belongs to whoever holds the directory; trash is a drop that did not finish.
-    return name == ".lock" or name.startswith(".trash-")
+    # The lock file belongs to whoever holds the directory; the rest are drops and index builds
+    # that did not finish (the store finishes or undoes them when it opens the directory).
+    from semantik.vectors.edge import PRIVATE_PREFIXES
+
+    return name.startswith(PRIVATE_PREFIXES)
 
 
 def _pg(layout: Layout, program: str, *arguments: str) -> tuple[list[str], dict[str, str]]:

@@ -31,11 +31,17 @@ _store_lock = threading.Lock()
 
 
 def open_vector_store(
-    url: str | None, path: Path, api_key: str | None = None, shards: int = 1, replicas: int = 1
+    url: str | None,
+    path: Path,
+    api_key: str | None = None,
+    shards: int = 1,
+    replicas: int = 1,
+    index_threshold: int | None = None,
 ) -> VectorStore:
     """A Qdrant server's store when `url` is set, else the embedded engine keeping its data in `path`.
 
-    `shards` and `replicas` are those of each collection the server's store creates.
+    `shards` and `replicas` are those of each collection the server's store creates;
+    `index_threshold` is when the embedded engine builds a collection's index (its default if None).
 
     This is the only place that chooses between them; nothing else branches on the deployment.
     """
@@ -44,9 +50,10 @@ def open_vector_store(
         from semantik.vectors.remote import QdrantClientVectorStore
 
         return QdrantClientVectorStore.from_url(url, api_key=api_key, shards=shards, replicas=replicas)
-    from semantik.vectors.edge import EdgeVectorStore
+    from semantik.vectors.edge import DEFAULT_INDEX_THRESHOLD, EdgeVectorStore
 
-    return EdgeVectorStore(Path(path))
+    threshold = DEFAULT_INDEX_THRESHOLD if index_threshold is None else index_threshold
+    return EdgeVectorStore(Path(path), index_threshold=threshold)
 
 
 def get_vector_store() -> VectorStore:
@@ -65,6 +72,7 @@ def get_vector_store() -> VectorStore:
                 getattr(settings, "QDRANT_API_KEY", None),
                 shards=getattr(settings, "QDRANT_SHARDS", 1),
                 replicas=getattr(settings, "QDRANT_REPLICAS", 1),
+                index_threshold=getattr(settings, "QDRANT_INDEX_THRESHOLD", None),
             )
         return _store
 
