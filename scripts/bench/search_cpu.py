@@ -158,8 +158,13 @@ def main() -> None:
                 )
                 django.setup()
             else:
-                collection_id = bench.build(
-                    data_dir, documents, args.chunks, min(args.unique, args.chunks), triton.grpc_url
+                collection_id, _ = bench.build(
+                    data_dir,
+                    documents,
+                    args.chunks,
+                    min(args.unique, args.chunks),
+                    triton.grpc_url,
+                    bench.queries(50),
                 )
                 built.write_text(collection_id)
             from django.contrib.auth.models import User

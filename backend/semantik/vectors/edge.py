@@ -42,6 +42,7 @@ from qdrant_edge import (
     QueryRequest,
     RangeFloat,
     ScrollRequest,
+    SearchParams,
     UpdateOperation,
 )
 from qdrant_edge import SparseVector as EdgeSparseVector
@@ -237,8 +238,12 @@ class EdgeVectorStore:
         vector: Sequence[float] | np.ndarray,
         limit: int,
         where: PointFilter | None = None,
+        exact: bool = False,
     ) -> list[VectorHit]:
-        return self._query(name, Query.Nearest(as_float_list(vector), using=DENSE_VECTOR), limit, where)
+        """The nearest points; `exact` compares with every vector instead of walking the HNSW
+        graph (the reference an index's recall is measured against)."""
+        query = Query.Nearest(as_float_list(vector), using=DENSE_VECTOR)
+        return self._query(name, query, limit, where, params=SearchParams(exact=True) if exact else None)
 
     def keyword_search(
         self,
@@ -658,6 +663,7 @@ class EdgeVectorStore:
         limit: int,
         where: PointFilter | None,
         nothing_to_find: bool = False,
+        params: SearchParams | None = None,
     ) -> list[VectorHit]:
         if limit < 1:
             raise ValueError(f"limit must be positive, got {limit}")
@@ -670,6 +676,7 @@ class EdgeVectorStore:
             filter=_native_filter(where),
             with_payload=True,
             with_vector=False,
+            params=params,
         )
         found = self._read(name, lambda shard: shard.query(request))
         return [VectorHit(id=str(p.id), score=float(p.score), payload=dict(p.payload or {})) for p in found]
