@@ -6,10 +6,14 @@ import os
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "semantik.settings")
 
-from django.core.asgi import get_asgi_application  # noqa: E402
+import django  # noqa: E402
 
-# Django must be set up before the routing (and the models it imports) is loaded.
-django_asgi_app = get_asgi_application()
+# Django must be set up before the handler, and the routing (and the models it imports), load.
+django.setup(set_prefix=False)
+
+from semantik.web.handler import PooledThreadASGIHandler  # noqa: E402
+
+django_asgi_app = PooledThreadASGIHandler()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 

@@ -209,6 +209,9 @@ MIDDLEWARE = [
 
 ROOT_URLCONF = "semantik.urls"
 ASGI_APPLICATION = "semantik.asgi.application"
+# Threads answering HTTP requests in one web process (semantik.web.handler); a request holds one
+# while its view runs, WebSockets hold none.
+WEB_THREADS = get_int("WEB_THREADS", 16, minimum=1)
 WSGI_APPLICATION = None
 
 TEMPLATES = [

@@ -7,6 +7,7 @@ collection whole whatever stops it: a failed child, a drop, or the process kille
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -99,7 +100,8 @@ def test_writes_made_during_a_build_are_all_in_the_new_index(store: EdgeVectorSt
     store.upsert(NAME, points("a", 1000) + points("b", 1000))
     added = points("c", 200)
     renamed = [
-        ChunkPoint(p.id, p.vector, {**p.payload, "text": "rewritten during the build"}) for p in points("b", 5)
+        ChunkPoint(p.id, p.vector, {**p.payload, "text": "rewritten during the build"})
+        for p in points("b", 5)
     ]
 
     def write(staging: Path) -> None:
@@ -306,3 +308,24 @@ def test_the_store_indexes_a_collection_once_its_writes_pause(tmp_path: Path) ->
         assert store.point_ids(NAME) == ids(points("a", 600))
     finally:
         store.close()
+
+
+def test_every_shard_searches_in_the_callers_thread(tmp_path: Path) -> None:
+    """qdrant-edge holds the GIL through a query: a search pool would make every other request
+    wait for its threads. New shards are created with one search thread, older ones get it."""
+    store = EdgeVectorStore(tmp_path, index_threshold=0)
+    store.create_collection(NAME, DIM)
+    store.upsert(NAME, points("a", 10))
+    store.close()
+    config_file = tmp_path / NAME / "edge_config.json"
+    assert json.loads(config_file.read_text())["max_search_threads"] == 1
+    older = json.loads(config_file.read_text())
+    del older["max_search_threads"]
+    config_file.write_text(json.dumps(older))
+
+    reopened = EdgeVectorStore(tmp_path, index_threshold=0)
+    try:
+        assert len(reopened.search(NAME, points("a", 1)[0].vector, limit=3)) == 3
+        assert json.loads(config_file.read_text())["max_search_threads"] == 1
+    finally:
+        reopened.close()

@@ -127,6 +127,25 @@ def test_search_finds_the_nearest_point_first_with_its_payload(store: VectorStor
     assert len(hits) == 5
 
 
+def test_searches_without_payloads_find_the_same_points_with_empty_payloads(
+    store: VectorStore, collection: str
+) -> None:
+    points = [
+        ChunkPoint(p.id, p.vector, p.payload, sparse=SparseVector((1, 2), (1.0, float(i + 1))))
+        for i, p in enumerate(chunks(new_document(), 20))
+    ]
+    store.upsert(collection, points)
+
+    for search in (
+        lambda **kw: store.search(collection, points[3].vector, limit=5, **kw),
+        lambda **kw: store.keyword_search(collection, terms({2: 1.0}), limit=5, **kw),
+    ):
+        full, bare = search(), search(with_payload=False)
+        assert [(h.id, round(h.score, 5)) for h in bare] == [(h.id, round(h.score, 5)) for h in full]
+        assert all(h.payload == {} for h in bare)
+        assert all(h.payload for h in full)
+
+
 def test_search_scores_are_cosine_similarities(store: VectorStore, collection: str) -> None:
     points = chunks(new_document(), 12)
     store.upsert(collection, points)

@@ -133,10 +133,12 @@ def get_query_embedder(name: str) -> Embedder:
     with _lock:
         client = _clients.get(("query", name))
         if client is None:
+            from semantik.inference.coalescing import CoalescingQueryEmbedder
             from semantik.inference.onnx import OnnxEmbedder
 
-            # One thread: a query is a few tokens, and requests already run side by side.
-            client = _clients[("query", name)] = OnnxEmbedder(model_info(name, EMBEDDING).path, threads=1)
+            # One thread: a query is a few tokens, and concurrent requests' queries share a run.
+            embedder = OnnxEmbedder(model_info(name, EMBEDDING).path, threads=1)
+            client = _clients[("query", name)] = CoalescingQueryEmbedder(embedder)
         return cast(Embedder, client)
 
 

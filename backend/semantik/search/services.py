@@ -213,10 +213,12 @@ def search_collections(collections: Sequence[Collection], request: SearchRequest
         raise ServiceUnavailable(f"No collection could be searched. {reasons}", details={"errors": errors})
 
     ranked = _merge(lists)
+    by_id = {str(c.pk): c for c in collections}
     used: RerankerUse | None = None
     if reranker:
+        ranked = _with_payloads(ranked, candidates, by_id, plan.store, errors)
         ranked, used = _rerank(request.query, ranked, reranker, candidates)
-    page = ranked[request.offset : window]
+    page = _with_payloads(ranked, window, by_id, plan.store, errors)[request.offset : window]
     return {
         "mode": mode,
         "fusion": request.fusion if mode == "hybrid" else None,
@@ -224,7 +226,7 @@ def search_collections(collections: Sequence[Collection], request: SearchRequest
         "reranker": used,
         "offset": request.offset,
         "limit": request.limit,
-        "results": _present(page, {str(c.pk): c for c in collections}, plan),
+        "results": _present(page, by_id, plan),
         "errors": errors,
     }
 
@@ -236,20 +238,65 @@ def _search_one(plan: _Plan, collection: Collection) -> list[_Candidate]:
     want = plan.depth * HYBRID_CANDIDATES if plan.mode == "hybrid" else plan.depth
     dense: list[VectorHit] = []
     sparse: list[VectorHit] = []
+    # Payloads are read for the page alone (`_with_payloads`), unless `check` must see every hit's.
+    payloads = check is not None
     if plan.mode != "keyword":
         vector = plan.vector_for(collection)
         dense = _fetch(
-            lambda n: plan.store.search(name, vector, n, where), want, check, plan.request.score_threshold
+            lambda n: plan.store.search(name, vector, n, where, with_payload=payloads),
+            want,
+            check,
+            plan.request.score_threshold,
         )
     if plan.mode != "semantic":
         keywords = plan.keywords
         assert keywords is not None
-        sparse = _fetch(lambda n: plan.store.keyword_search(name, keywords, n, where), want, check)
+        sparse = _fetch(
+            lambda n: plan.store.keyword_search(name, keywords, n, where, with_payload=payloads), want, check
+        )
     if plan.mode == "semantic":
         return [_Candidate(cid, hit, semantic=hit.score, score=hit.score) for hit in dense]
     if plan.mode == "keyword":
         return [_Candidate(cid, hit, keyword=hit.score, score=hit.score) for hit in sparse]
     return _fuse(cid, dense, sparse, plan.request.fusion, plan.request.weights or {})[: plan.depth]
+
+
+def _with_payloads(
+    ranked: list[_Candidate],
+    count: int,
+    collections: Mapping[str, Collection],
+    store: VectorStore,
+    errors: list[CollectionError],
+) -> list[_Candidate]:
+    """`ranked` with the payloads of its first `count` candidates read, one call per collection.
+
+    A point deleted since the search (its document removed meanwhile) leaves the list; a
+    collection whose payloads cannot be read is reported in `errors` and its candidates leave too.
+    """
+    missing: dict[str, list[_Candidate]] = {}
+    for candidate in ranked[:count]:
+        if not candidate.hit.payload:
+            missing.setdefault(candidate.collection_id, []).append(candidate)
+    if not missing:
+        return ranked
+    gone: set[tuple[str, str]] = set()
+    for collection_id, found in missing.items():
+        collection = collections[collection_id]
+        try:
+            payloads = store.retrieve(collection.vector_collection, [c.hit.id for c in found])
+        except VectorStoreError as exc:
+            errors.append({"collection_id": collection_id, "message": _reason(collection, exc)})
+            gone.update(c.key for c in ranked if c.collection_id == collection_id)
+            continue
+        for candidate in found:
+            payload = payloads.get(candidate.hit.id)
+            if payload is None:
+                gone.add(candidate.key)
+            else:
+                candidate.hit = VectorHit(candidate.hit.id, candidate.hit.score, payload)
+    kept = [c for c in ranked if c.key not in gone]
+    # Fewer than `count` left with payloads: read the next ones too.
+    return _with_payloads(kept, count, collections, store, errors) if gone else kept
 
 
 def _fetch(

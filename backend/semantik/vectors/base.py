@@ -155,10 +155,12 @@ class VectorStore(Protocol):
         vector: Sequence[float] | np.ndarray,
         limit: int,
         where: PointFilter | None = None,
+        with_payload: bool = True,
     ) -> list[VectorHit]:
         """The `limit` nearest points, best first, scored by cosine similarity.
 
         `where` restricts the search inside the engine (payload indexes), before ranking.
+        Without `with_payload` the hits' payloads are empty: `retrieve` reads those needed later.
         """
         ...
 
@@ -168,12 +170,13 @@ class VectorStore(Protocol):
         vector: SparseVector,
         limit: int,
         where: PointFilter | None = None,
+        with_payload: bool = True,
     ) -> list[VectorHit]:
         """The `limit` best points by sparse dot product with `vector`, best first.
 
         Each stored weight is multiplied by the term's IDF over the collection (the sparse vector's
         IDF modifier), so with BM25 document weights and query weights of 1 the score is BM25.
-        An empty `vector` finds nothing; `where` restricts as in `search`.
+        An empty `vector` finds nothing; `where` and `with_payload` are as in `search`.
         """
         ...
 

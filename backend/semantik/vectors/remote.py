@@ -143,8 +143,9 @@ class QdrantClientVectorStore:
         vector: Sequence[float] | np.ndarray,
         limit: int,
         where: PointFilter | None = None,
+        with_payload: bool = True,
     ) -> list[VectorHit]:
-        return self._query(name, as_float_list(vector), DENSE_VECTOR, limit, where)
+        return self._query(name, as_float_list(vector), DENSE_VECTOR, limit, where, with_payload=with_payload)
 
     def keyword_search(
         self,
@@ -152,9 +153,12 @@ class QdrantClientVectorStore:
         vector: SparseVector,
         limit: int,
         where: PointFilter | None = None,
+        with_payload: bool = True,
     ) -> list[VectorHit]:
         query = models.SparseVector(indices=list(vector.indices), values=list(vector.values))
-        return self._query(name, query, SPARSE_VECTOR, limit, where, nothing_to_find=not vector)
+        return self._query(
+            name, query, SPARSE_VECTOR, limit, where, nothing_to_find=not vector, with_payload=with_payload
+        )
 
     def retrieve(self, name: str, point_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
         with self._guard, self._errors(name):
@@ -217,6 +221,7 @@ class QdrantClientVectorStore:
         limit: int,
         where: PointFilter | None,
         nothing_to_find: bool = False,
+        with_payload: bool = True,
     ) -> list[VectorHit]:
         if limit < 1:
             raise ValueError(f"limit must be positive, got {limit}")
@@ -231,7 +236,7 @@ class QdrantClientVectorStore:
                 using=using,
                 limit=limit,
                 query_filter=_native_filter(where),
-                with_payload=True,
+                with_payload=with_payload,
                 with_vectors=False,
             )
         return [
