@@ -228,6 +228,7 @@ def build(
                         "page": None,
                         "mime_type": "text/html",
                         "mtime": document.mtime,
+                        "title": document.title,
                     }
                     points.append(
                         ChunkPoint(

@@ -218,6 +218,7 @@ class SourceIndexer:
                 "heading_path": list(chunk.heading_path),
                 "mime_type": pending.extracted.mime_type,
                 "mtime": pending.scanned.mtime,
+                "title": pending.extracted.title[:512],  # what search shows, without a query
             },
             sparse=document_vector(chunk.text),
         )

@@ -107,26 +107,31 @@ def query_vector(text: str) -> SparseVector:
     return SparseVector(tuple(indices), (1.0,) * len(indices))
 
 
-def highlights(text: str, query_terms: Set[str]) -> list[tuple[int, int]]:
+def highlights(
+    text: str, query_terms: Set[str], seen: dict[str, bool] | None = None
+) -> list[tuple[int, int]]:
     """Where `text` holds the query's terms: [start, end) character offsets of each matching word.
 
     A word matches when its analysis shares a term with the query's (`terms(query)`), so a query
     for "searching" marks "searches", and one for "embedder" marks the whole "get_embedder".
-    Offsets index the text as given (Unicode code points), in order, never overlapping.
+    Offsets index the text as given (Unicode code points), in order, never overlapping. `seen`
+    remembers each word's answer for this query, to be shared by the texts of one result page.
     """
     if not query_terms:
         return []
-    # Each distinct word is analysed once (most text is NFKC already: then a word is its own
-    # normal form), and only a text that holds a matching word is walked for its offsets.
+    seen = {} if seen is None else seen
+    # Most text is NFKC already: then a word is its own normal form.
     normal = unicodedata.is_normalized("NFKC", text)
-    matching = {
-        word
-        for word in set(_WORD.findall(text))
-        if not query_terms.isdisjoint(_word_terms(word if normal else unicodedata.normalize("NFKC", word)))
-    }
-    if not matching:
-        return []
-    return [match.span() for match in _WORD.finditer(text) if match.group() in matching]
+    spans = []
+    for match in _WORD.finditer(text):
+        word = match.group()
+        found = seen.get(word)
+        if found is None:
+            analysed = _word_terms(word if normal else unicodedata.normalize("NFKC", word))
+            found = seen[word] = not query_terms.isdisjoint(analysed)
+        if found:
+            spans.append(match.span())
+    return spans
 
 
 def _words(text: str) -> list[str]:

@@ -406,12 +406,17 @@ def _reason(collection: Collection, exc: Exception) -> str:
 
 def _present(page: list[_Candidate], collections: dict[str, Collection], plan: _Plan) -> list[SearchResult]:
     query_terms = frozenset(terms(plan.request.query))
-    document_ids = {str(c.hit.payload["document_id"]) for c in page}
-    # One query for every hit's title.
+    seen: dict[str, bool] = {}  # each word's highlight answer, shared by the page's texts
+    # Chunks carry their document's title; those indexed before they did are looked up, in one query.
     titles = {
-        str(pk): title
-        for pk, title in Document.objects.filter(pk__in=document_ids).values_list("pk", "title")
+        str(c.hit.payload["document_id"]): c.hit.payload["title"] for c in page if "title" in c.hit.payload
     }
+    untitled = {str(c.hit.payload["document_id"]) for c in page} - titles.keys()
+    if untitled:
+        titles.update(
+            (str(pk), title)
+            for pk, title in Document.objects.filter(pk__in=untitled).values_list("pk", "title")
+        )
     contexts = _contexts(page, collections, plan) if plan.request.context else {}
     results: list[SearchResult] = []
     for candidate in page:
@@ -420,7 +425,7 @@ def _present(page: list[_Candidate], collections: dict[str, Collection], plan: _
         results.append(
             {
                 "text": candidate.text,
-                "highlights": highlights(candidate.text, query_terms),
+                "highlights": highlights(candidate.text, query_terms, seen),
                 "path": payload["path"],
                 "title": titles.get(document_id) or None,
                 "score": candidate.score,
