@@ -11,6 +11,7 @@ from semantik.collections.models import Collection
 from semantik.documents.models import Document
 from semantik.inference.runtime import get_embedder
 from semantik.vectors import get_vector_store
+from semantik.vectors.base import ChunkPoint
 from tests.search.test_views import PASSAGES, index_folder, paths, search
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -180,6 +181,24 @@ def test_results_name_title_path_and_preview_and_highlight_the_query_terms(api, 
     assert top["preview_url"] == f"/documents/{document.pk}?chunk=0"
     assert (top["start"], top["end"]) == (0, len(text))
     assert top["page"] is None and top["heading_path"] == ["Pruning"] and top["context"] is None
+
+
+def test_titles_come_with_the_chunks_and_from_the_rows_for_chunks_indexed_without_them(api, library):  # type: ignore[no-untyped-def]
+    store = get_vector_store()
+    document = Document.objects.get(relative_path="docs/guide/pruning.md")
+    (chunk,) = store.document_chunks(library.vector_collection, str(document.pk), 0, 10)
+    assert chunk["title"] == "Pruning"  # written with the chunk at indexing
+
+    # A chunk indexed before chunks carried titles: its document's row gives it.
+    older = {key: value for key, value in chunk.items() if key != "title"}
+    point = store.point_ids(library.vector_collection, str(document.pk)).pop()
+    vector = get_embedder(library.embedding_model).embed_documents([chunk["text"]])[0]
+    store.upsert(library.vector_collection, [ChunkPoint(point, vector, older)])
+    Document.objects.filter(pk=document.pk).update(title="Pruning, from the row")
+
+    (top,) = search(api, [library], "pruning rose", mode="semantic", limit=1)["results"]
+    assert top["document_id"] == str(document.pk)
+    assert top["title"] == "Pruning, from the row"
 
 
 def test_context_gives_the_neighbouring_text_each_character_once(api, user, models, documents_root, triton):  # type: ignore[no-untyped-def]
