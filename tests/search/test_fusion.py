@@ -11,7 +11,7 @@ def ordered(fused: dict[str, float]) -> list[str]:
     return sorted(fused, key=lambda item: fused[item], reverse=True)
 
 
-def test_rrf_sums_one_over_k_plus_rank_over_the_lists_holding_an_item() -> None:
+def test_rrf_sums_one_over_k_plus_rank_from_zero_over_the_lists_holding_an_item() -> None:
     semantic = ["a", "b", "c"]
     keyword = ["c", "d", "a"]
 
@@ -20,10 +20,10 @@ def test_rrf_sums_one_over_k_plus_rank_over_the_lists_holding_an_item() -> None:
     assert RRF_K == 60
     assert fused == pytest.approx(
         {
-            "a": 1 / 61 + 1 / 63,  # 0.032266
-            "b": 1 / 62,  # 0.016129
-            "c": 1 / 63 + 1 / 61,  # 0.032266, a tie with a
-            "d": 1 / 62,
+            "a": 1 / 60 + 1 / 62,  # 0.032796
+            "b": 1 / 61,  # 0.016393
+            "c": 1 / 62 + 1 / 60,  # 0.032796, a tie with a
+            "d": 1 / 61,
         }
     )
     # Found by both retrievers beats found by one, whatever the rank there.
@@ -38,14 +38,14 @@ def test_rrf_weights_scale_each_lists_contribution() -> None:
     keyword_heavy = rrf([semantic, keyword], [1.0, 3.0])
 
     assert even["a"] == pytest.approx(even["b"])
-    assert keyword_heavy == pytest.approx({"a": 1 / 61 + 3 / 62, "b": 1 / 62 + 3 / 61})
+    assert keyword_heavy == pytest.approx({"a": 1 / 60 + 3 / 61, "b": 1 / 61 + 3 / 60})
     assert ordered(keyword_heavy) == ["b", "a"]
     assert ordered(rrf([semantic, keyword], [3.0, 1.0])) == ["a", "b"]
 
 
 def test_rrf_with_a_smaller_k_favours_top_ranks_more() -> None:
     fused = rrf([["a", "b", "c"], ["c"]], [1.0, 1.0], k=1)
-    assert fused == pytest.approx({"a": 1 / 2, "b": 1 / 3, "c": 1 / 4 + 1 / 2})
+    assert fused == pytest.approx({"a": 1 / 1, "b": 1 / 2, "c": 1 / 3 + 1 / 1})
     assert ordered(fused) == ["c", "a", "b"]
 
 

@@ -267,14 +267,14 @@ def test_collections_of_two_models_are_merged_by_rank_with_one_embedding_per_mod
     body = search(api, [fp32, int8, same_model], "the biggest creature of the oceans, merged", limit=6)
 
     assert body["merge"] == "rrf" and body["errors"] == []
-    # Each collection's best is its whale; rank 1 everywhere gives the same fused score, 1/61,
+    # Each collection's best is its whale; rank 0 everywhere gives the same fused score, 1/60,
     # whatever the cosine in each model, and ties keep the request's order.
     top = body["results"][:3]
     assert [r["path"] for r in top] == ["ocean.txt"] * 3
     assert [r["collection_id"] for r in top] == [str(fp32.pk), str(int8.pk), str(same_model.pk)]
-    assert all(r["score"] == pytest.approx(1 / 61) for r in top)
+    assert all(r["score"] == pytest.approx(1 / 60) for r in top)
     assert top[0]["scores"]["semantic"] != pytest.approx(top[1]["scores"]["semantic"], abs=1e-7)
-    assert all(r["score"] == pytest.approx(1 / 62) for r in body["results"][3:])
+    assert all(r["score"] == pytest.approx(1 / 61) for r in body["results"][3:])
     assert [len(c) for c in calls.values()] == [1, 1]  # fp32 embedded once for its two collections
 
 

@@ -184,7 +184,7 @@ def expected_fusion(semantic, keyword, fusion, weights):  # type: ignore[no-unty
         std = math.sqrt(sum((s - mean) ** 2 for s in scores) / (len(scores) - 1))
         for rank, result in enumerate(results, start=1):
             if fusion == "rrf":
-                value = weight / (60 + rank)
+                value = weight / (59 + rank)  # ranks from 0, as Qdrant counts them
             else:
                 value = weight * (result["score"] - (mean - 3 * std)) / (6 * std)
             fused[key(result)] = fused.get(key(result), 0.0) + value

@@ -16,13 +16,18 @@ RRF_K = 60
 def rrf(rankings: Sequence[Sequence[K]], weights: Sequence[float], k: int = RRF_K) -> dict[K, float]:
     """Weighted reciprocal rank fusion: sum over the lists holding an item of weight / (k + rank).
 
-    Each ranking lists items best first (rank 1 first); an item missing from a list gets nothing
-    from it. Only ranks count, never the retrievers' own scores.
+    Each ranking lists items best first, ranks counted from 0 as Qdrant's Query API counts them:
+    with equal weights the scores are those of its `Fusion.Rrf(k)`
+    (tests/search/test_fusion_matches_qdrant.py). Weights multiply each list's contribution.
+    Qdrant's own weighted RRF divides positions by the weights instead (1 / (k - 1 + p / w)), which
+    at k = 60 barely moves a ranking: weight 3 on the keyword list would not lift its top hit over
+    the semantic list's. An item missing from a list gets nothing from it. Only ranks count, never
+    the retrievers' own scores.
     """
     _check(rankings, weights)
     fused: dict[K, float] = {}
     for ranking, weight in zip(rankings, weights, strict=True):
-        for rank, item in enumerate(ranking, start=1):
+        for rank, item in enumerate(ranking):
             fused[item] = fused.get(item, 0.0) + weight / (k + rank)
     return fused
 
