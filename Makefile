@@ -168,6 +168,11 @@ bench-index: install-dev models
 bench-search: install-dev models
 	HF_HUB_OFFLINE=1 $(PY) scripts/bench/search.py
 
+# Search quality: the Python documentation indexed through the API, nDCG/recall/MRR per mode.
+.PHONY: eval-search
+eval-search: install-dev models
+	HF_HUB_OFFLINE=1 $(PY) scripts/eval/run_python_docs.py
+
 # A bounded load test on loopback, not part of `make test`: 20 users searching (12 concurrent clients)
 # for 60 s while an indexing operation runs and WebSocket listeners follow it. One JSON line on stdout
 # (requests, errors, p50/p99 per endpoint, events lost), also written to data/load/last.json.

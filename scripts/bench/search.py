@@ -28,13 +28,13 @@ The query-vector cache is off unless `--query-cache` is given, so every query is
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import random
 import re
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -340,61 +340,41 @@ def main() -> None:
         os.environ.pop(name, None)  # the embedded stack, as `make run` has it
 
     from semantik.inference.server import TritonServer
-    from semantik.stack.ports import find_free_port
+    from semantik.testing.served import semantik_run
 
     work = Path(tempfile.mkdtemp(prefix="semantik-bench-search-"))
     data_dir, documents = work / "data", work / "documents"
     documents.mkdir(parents=True)
     triton = TritonServer(ROOT / "model_repository", log_path=work / "triton.log", models=[MODEL])
     triton.start()
-    server = None
+    stack = contextlib.ExitStack()
     try:
         asked = queries(args.queries + 20)
         warm, measured = asked[:20], asked[20:]
         collection_id, index_figures = build(
             data_dir, documents, args.chunks, min(args.unique, args.chunks), triton.grpc_url, measured
         )
-        port = find_free_port()
-        env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
-        env.update(
-            DATA_DIR=str(data_dir),
-            DOCUMENT_PATH=str(documents),
-            TRITON_URL=triton.grpc_url,
-            LOG_LEVEL="WARNING",
+        env = {
+            "TRITON_URL": triton.grpc_url,
             # The benchmark measures search, not the rate limiter: one user's 8 clients would
             # otherwise meet the per-user search rate (429s) within seconds.
-            THROTTLE_SEARCH="none",
-            THROTTLE_USER="none",
-            QUERY_CACHE_SECONDS=os.environ.get("QUERY_CACHE_SECONDS", "86400") if args.query_cache else "0",
-        )
-        server = subprocess.Popen(
-            [sys.executable, "-m", "semantik.cli", "run", "--port", str(port)],
-            env=env,
-            stdout=(work / "run.log").open("wb"),
-            stderr=subprocess.STDOUT,
-        )
-        url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 180
-        while True:
-            if server.poll() is not None:
-                sys.exit(f"semantik run exited: see {work / 'run.log'}")
-            try:
-                if httpx.get(f"{url}/api/health/readyz", timeout=5).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                sys.exit("semantik run did not become ready")
-            time.sleep(0.5)
+            "THROTTLE_SEARCH": "none",
+            "THROTTLE_USER": "none",
+            "QUERY_CACHE_SECONDS": os.environ.get("QUERY_CACHE_SECONDS", "86400")
+            if args.query_cache
+            else "0",
+        }
+        served = stack.enter_context(semantik_run(data_dir, documents, work / "run.log", env=env))
+        url = served.url
         token = httpx.post(f"{url}/api/auth/login", json={"username": "admin", "password": PASSWORD}).json()[
             "access"
         ]
         for mode, clients in [(m, c) for c in sorted({1, args.clients}) for m in MODES]:
             body = {"collections": [collection_id], "mode": mode, "limit": args.limit}
             drive(url, token, body, warm, 1)
-            cpu_before = cpu_seconds(server.pid) + cpu_seconds(triton.pid)
+            cpu_before = cpu_seconds(served.pid) + cpu_seconds(triton.pid)
             latencies, errors, seconds = drive(url, token, body, measured, clients)
-            cpu = cpu_seconds(server.pid) + cpu_seconds(triton.pid) - cpu_before
+            cpu = cpu_seconds(served.pid) + cpu_seconds(triton.pid) - cpu_before
             if not latencies:
                 sys.exit(f"every {mode} search failed: see {work / 'run.log'}")
             print(
@@ -422,9 +402,7 @@ def main() -> None:
                 flush=True,
             )
     finally:
-        if server is not None:
-            server.terminate()
-            server.wait(timeout=60)
+        stack.close()
         triton.stop()
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
