@@ -316,8 +316,8 @@ class EdgeVectorStore:
 
         The shard is flushed and copied (writes wait for the copy, about a second per 300 MB), a
         child process at a lower priority indexes the copy (`edge_indexer`), the writes made
-        meanwhile are applied to it, and the copy replaces the shard in one rename while writes
-        are held back; searches run on the old shard until then. False when nothing was switched:
+        meanwhile are applied to it, and the copy takes the shard's place (two renames) while
+        writes are held back; searches run on the old shard until then. False when nothing was switched:
         a build of it already running, or this one given up (the collection dropped, too many
         writes meanwhile). A crash at any point leaves the collection whole (see `_recover`).
         Raises VectorStoreError when the child fails or the disk cannot hold the copy.
@@ -348,7 +348,8 @@ class EdgeVectorStore:
                 switched = self._switch(name, staging, journal, covered)
             except BaseException:
                 with self._lock:
-                    self._pending[name] = self._pending.get(name, 0) + covered_writes
+                    if name in self._pending:  # not dropped meanwhile
+                        self._pending[name] += covered_writes
                 raise
             if not switched:
                 with self._lock:
