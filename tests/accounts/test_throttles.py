@@ -135,3 +135,20 @@ def test_with_redis_unreachable_logins_are_refused_with_a_clear_503_and_reads_go
     assert "Redis" in response.json()["error"]["message"]
     # Password guessing stays limited; reading does not stop because rate limits cannot be counted.
     assert api.get("/api/auth/me").status_code == 200
+
+
+def test_the_admin_login_form_counts_against_the_same_login_limit(user, rates):  # type: ignore[no-untyped-def]
+    from django.test import Client
+
+    rates(login="2/min")
+    browser = Client(REMOTE_ADDR="203.0.113.9")
+    form = {"username": "alice", "password": "wrong", "next": "/admin/"}
+    assert [browser.post("/admin/login/", form).status_code for _ in range(2)] == [200, 200]  # refused
+    # The right password does not get past the limit; the form itself still shows.
+    response = browser.post("/admin/login/", {**form, "password": PASSWORD})
+    assert response.status_code == 429 and 0 < int(response["Retry-After"]) <= 60
+    assert "Too many log-in attempts" in response.content.decode()
+    assert browser.get("/admin/login/").status_code == 200
+    # One limit for both forms: the API's login from that address is spent too.
+    assert_throttled(log_in(APIClient(REMOTE_ADDR="203.0.113.9")))
+    assert Client(REMOTE_ADDR="203.0.113.10").post("/admin/login/", form).status_code == 200

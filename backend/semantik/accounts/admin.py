@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -12,10 +14,13 @@ from django.db import transaction
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
+from rest_framework.request import Request
 
 from semantik.accounts.models import ApiKey, RegistrationSettings
 from semantik.accounts.selectors import registration_is_open
 from semantik.accounts.services import api_key_revoke
+from semantik.accounts.throttles import LoginThrottle
+from semantik.api import ServiceUnavailable
 from semantik.collections.admin import DeletionThroughServices, deletion_refusals
 from semantik.collections.models import Collection
 from semantik.collections.services import collection_delete
@@ -175,3 +180,35 @@ class RegistrationSettingsAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: RegistrationSettings | None = None) -> bool:
         return False
+
+
+def _throttled_login(login: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """The admin's login view under the API's login limit: attempts per IP address (`login` rate).
+
+    Both forms take a password, so both count against one limit; without this the admin's form
+    would let anyone guess passwords as fast as the server answers.
+    """
+
+    @functools.wraps(login)
+    def view(request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
+        if request.method == "POST":
+            throttle = LoginThrottle()
+            try:
+                allowed = throttle.allow_request(Request(request), None)  # type: ignore[arg-type]
+            except ServiceUnavailable as exc:
+                return HttpResponse(str(exc.detail), status=503, content_type="text/plain; charset=utf-8")
+            if not allowed:
+                wait = throttle.wait() or 60
+                response = HttpResponse(
+                    f"Too many log-in attempts from your address. Try again in {wait:.0f} seconds.",
+                    status=429,
+                    content_type="text/plain; charset=utf-8",
+                )
+                response["Retry-After"] = f"{wait:.0f}"
+                return response
+        return login(request, extra_context)
+
+    return view
+
+
+admin.site.login = _throttled_login(admin.site.login)  # type: ignore[method-assign]
