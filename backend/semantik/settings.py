@@ -404,6 +404,7 @@ CELERY_BEAT_SCHEDULE = {
     "reap-stale-operations": {"task": "semantik.reap_stale_operations", "schedule": 60.0},
     "sync-collections": {"task": "semantik.sync_collections", "schedule": 60.0},
     "flush-expired-refresh-tokens": {"task": "semantik.flush_expired_refresh_tokens", "schedule": 3600.0},
+    "sweep-staged-uploads": {"task": "semantik.sweep_staged_uploads", "schedule": 3600.0},
 }
 CELERY_WORKER_CONCURRENCY = get_int("CELERY_WORKER_CONCURRENCY", 2, minimum=1)
 

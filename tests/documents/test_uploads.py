@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 import unicodedata
 import uuid
@@ -347,3 +348,22 @@ def test_uploads_to_another_users_collection_are_404(collection, upload_root, ma
     assert response.status_code == 404
     assert upload(mallory, uuid.uuid4(), ("files", "a.txt", b"x")).status_code == 404
     assert stored_files(upload_root) == []
+
+
+def test_staged_uploads_a_crash_left_behind_are_swept_and_fresh_ones_kept(upload_root, settings):  # type: ignore[no-untyped-def]
+    from semantik.documents.tasks import sweep_staged_uploads
+    from semantik.documents.uploads import STAGED_UPLOAD_EXPIRY_S, uploads_sweep_staging
+
+    staging = upload_root / STAGING_FOLDER
+    staging.mkdir(parents=True, exist_ok=True)
+    old, fresh, other = staging / ".upload-old", staging / ".upload-fresh", staging / "not-ours.txt"
+    for path in (old, fresh, other):
+        path.write_bytes(b"partial upload")
+    long_ago = time.time() - STAGED_UPLOAD_EXPIRY_S - 60
+    os.utime(old, (long_ago, long_ago))
+    os.utime(other, (long_ago, long_ago))
+
+    assert uploads_sweep_staging() == 1
+    assert sorted(p.name for p in staging.iterdir()) == [".upload-fresh", "not-ours.txt"]
+    # Celery beat runs it in a distributed deployment (the maintenance thread under `semantik run`).
+    assert sweep_staged_uploads.name in {e["task"] for e in settings.CELERY_BEAT_SCHEDULE.values()}

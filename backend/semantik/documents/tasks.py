@@ -15,6 +15,7 @@ from semantik.documents.services import (
     source_index,
     source_remove_run,
 )
+from semantik.documents.uploads import uploads_sweep_staging
 from semantik.operations.models import Operation
 
 logger = logging.getLogger(__name__)
@@ -39,6 +40,12 @@ def reindex_collection(self: Task, operation_id: str) -> None:
 def sync_collections() -> int:
     """Periodic: queue the syncs that are due (Celery beat runs it every minute)."""
     return len(collections_sync_due())
+
+
+@shared_task(name="semantik.sweep_staged_uploads")
+def sweep_staged_uploads() -> int:
+    """Periodic: delete staged uploads that crashed requests left behind."""
+    return uploads_sweep_staging()
 
 
 def task_for(operation_type: str) -> Task:

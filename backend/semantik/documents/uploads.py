@@ -9,6 +9,7 @@ import os
 import re
 import shutil
 import tempfile
+import time
 import unicodedata
 import uuid
 from collections.abc import Mapping, Sequence
@@ -296,3 +297,27 @@ def upload_folder_remove(folder: Path) -> None:
         return
     if folder.is_dir() and not folder.is_symlink():
         shutil.rmtree(folder)
+
+
+# A staged upload this old belongs to a request that will never finish (the process died
+# mid-upload): one being received is written to continuously, so its modification time is fresh.
+STAGED_UPLOAD_EXPIRY_S = 6 * 3600
+
+
+def uploads_sweep_staging(older_than_s: float = STAGED_UPLOAD_EXPIRY_S) -> int:
+    """Delete staged uploads a crash left behind (untouched for `older_than_s`); how many."""
+    staging = Path(settings.UPLOAD_ROOT) / STAGING_FOLDER
+    if not staging.is_dir():
+        return 0
+    cutoff = time.time() - older_than_s
+    removed = 0
+    for leftover in staging.glob(".upload-*"):
+        try:
+            if leftover.is_file() and not leftover.is_symlink() and leftover.stat().st_mtime < cutoff:
+                leftover.unlink()
+                removed += 1
+        except FileNotFoundError:
+            continue  # its request finished meanwhile
+    if removed:
+        logger.info("Removed %d staged uploads left by interrupted requests", removed)
+    return removed

@@ -236,7 +236,8 @@ def celery_worker_thread(supervisor: WorkerSupervisor | None = None) -> Iterator
 @contextlib.contextmanager
 def maintenance_thread(interval_s: float = 60.0) -> Iterator[None]:
     """What Celery beat does in a distributed deployment: fail operations whose worker died,
-    queue the periodic syncs that are due, and forget expired refresh tokens.
+    queue the periodic syncs that are due, forget expired refresh tokens, and delete staged
+    uploads that crashed requests left behind.
 
     Celery's embedded beat would fork this process, which holds the embedded Qdrant and threads.
     """
@@ -244,13 +245,19 @@ def maintenance_thread(interval_s: float = 60.0) -> Iterator[None]:
 
     from semantik.accounts.services import refresh_tokens_flush_expired
     from semantik.documents.services import collections_sync_due
+    from semantik.documents.uploads import uploads_sweep_staging
     from semantik.operations.services import operations_reap_stale
 
     stop = threading.Event()
 
     def loop() -> None:
         while not stop.wait(interval_s):
-            for chore in (operations_reap_stale, collections_sync_due, refresh_tokens_flush_expired):
+            for chore in (
+                operations_reap_stale,
+                collections_sync_due,
+                refresh_tokens_flush_expired,
+                uploads_sweep_staging,
+            ):
                 try:
                     chore()
                 except Exception:
