@@ -28,10 +28,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import random
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -298,46 +296,6 @@ async def client_loop(
         stats.record(endpoint, time.perf_counter() - started, status, status == 200)
 
 
-def start_server(work: Path, documents: Path, port: int) -> subprocess.Popen[bytes]:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in {"DATABASE_URL", "REDIS_URL", "QDRANT_URL", "TRITON_URL"}
-    }
-    env.update(
-        DATA_DIR=str(work / "data"),
-        DOCUMENT_PATH=str(documents),
-        HF_HUB_OFFLINE="1",
-        LOG_LEVEL="WARNING",
-        REGISTRATION_OPEN="true",
-        SEMANTIK_ADMIN_PASSWORD=PASSWORD,
-        **{f"THROTTLE_{name}": "none" for name in ("LOGIN", "REGISTER", "SEARCH", "WRITE", "USER", "ANON")},
-    )
-    return subprocess.Popen(
-        [sys.executable, "-m", "semantik.cli", "run", "--port", str(port)],
-        env=env,
-        cwd=ROOT,
-        stdout=(work / "run.log").open("wb"),
-        stderr=subprocess.STDOUT,
-    )
-
-
-async def wait_ready(url: str, server: subprocess.Popen[bytes], work: Path, deadline_s: float = 300) -> None:
-    deadline = time.monotonic() + deadline_s
-    async with httpx.AsyncClient(base_url=url, timeout=5) as http:
-        while True:
-            if server.poll() is not None:
-                raise RuntimeError(f"semantik run exited: see {work / 'run.log'}")
-            try:
-                if (await http.get("/api/health/readyz")).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"semantik run was not ready after {deadline_s} s: see {work / 'run.log'}")
-            await asyncio.sleep(0.5)
-
-
 async def load(args: argparse.Namespace, url: str, documents: Path) -> dict[str, Any]:
     ws_url = url.replace("http://", "ws://")
     rng = random.Random(args.seed)
@@ -466,24 +424,30 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the working directory")
     args = parser.parse_args()
 
-    from semantik.stack.ports import find_free_port
+    from semantik.testing.served import semantik_run
 
     work = Path(tempfile.mkdtemp(prefix="semantik-load-"))
     documents = work / "documents"
     documents.mkdir()
-    port = find_free_port()
-    url = f"http://127.0.0.1:{port}"
-    log(f"starting semantik run on {url} (data in {work})")
-    server = start_server(work, documents, port)
+    env = {
+        "REGISTRATION_OPEN": "true",
+        "SEMANTIK_ADMIN_PASSWORD": PASSWORD,
+        **{f"THROTTLE_{name}": "none" for name in ("LOGIN", "REGISTER", "SEARCH", "WRITE", "USER", "ANON")},
+    }
+    log(f"starting semantik run (data in {work})")
     try:
-        asyncio.run(wait_ready(url, server, work))
-        result = asyncio.run(load(args, url, documents))
+        with semantik_run(
+            work / "data",
+            documents,
+            work / "run.log",
+            env=env,
+            ready_timeout_s=300,
+            stop_timeout_s=90,
+            cwd=ROOT,
+        ) as served:
+            log(f"semantik run is serving on {served.url}")
+            result = asyncio.run(load(args, served.url, documents))
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=90)
-        except subprocess.TimeoutExpired:
-            server.kill()
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
     line = json.dumps(result)

@@ -32,11 +32,14 @@ def semantik_run(
     log_path: Path,
     env: Mapping[str, str] | None = None,
     ready_timeout_s: float = 240,
+    stop_timeout_s: float = 60,
+    cwd: Path | None = None,
 ) -> Iterator[Served]:
     """Start `semantik run` on a free loopback port with its data in `data_dir`; its URL once ready.
 
     The embedded stack throughout, except what `env` sets (a TRITON_URL, throttles). Output goes
-    to `log_path`, which an error names. Stopped (SIGTERM, then waited for) on the way out.
+    to `log_path`, which an error names. Stopped on the way out: SIGTERM, then SIGKILL if it has
+    not exited within `stop_timeout_s`.
     """
     port = find_free_port()
     child_env = {k: v for k, v in os.environ.items() if k not in _OUTSIDE}
@@ -47,6 +50,7 @@ def semantik_run(
     server = subprocess.Popen(
         [sys.executable, "-m", "semantik.cli", "run", "--port", str(port)],
         env=child_env,
+        cwd=cwd,
         stdout=log_path.open("wb"),
         stderr=subprocess.STDOUT,
     )
@@ -68,7 +72,7 @@ def semantik_run(
     finally:
         server.terminate()
         try:
-            server.wait(timeout=60)
+            server.wait(timeout=stop_timeout_s)
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait()
