@@ -16,6 +16,7 @@ import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.documents.test_extraction import make_pdf as _pdf
 from tests.documents.test_extraction import with_declared_size
 
 INDEXED = "indexed"
@@ -34,19 +35,6 @@ class Expect:
     reason: str = ""
     # A phrase the indexed text must hold (checked in Qdrant's payloads).
     phrase: str = ""
-
-
-def _pdf(pages: list[str], title: str = "") -> bytes:
-    from fpdf import FPDF
-
-    pdf = FPDF()
-    if title:
-        pdf.set_title(title)
-    pdf.set_font("helvetica", size=12)
-    for text in pages:
-        pdf.add_page()
-        pdf.multi_cell(0, 10, text)
-    return bytes(pdf.output())
 
 
 def _pdf_with_stream(stream: bytes, *, declared_length: int | None = None) -> bytes:

@@ -19,7 +19,7 @@ from semantik.documents.models import Document
 from semantik.documents.services import source_add, source_index
 from semantik.operations.models import Operation
 from semantik.vectors import get_vector_store
-from semantik.vectors.naming import point_id
+from tests.documents.test_services import assert_exact
 from tests.reliability import corpus
 from tests.reliability.corpus import ABSENT, EITHER, FAILED, INDEXED, Expect
 from tests.reliability.privileges import in_thread, without_file_permission_override
@@ -137,16 +137,6 @@ def indexed_texts(collection: Collection) -> dict[str, str]:
     for payload in payloads.values():
         texts.setdefault(payload["path"], []).append((payload["chunk_index"], payload["text"]))
     return {path: " ".join(text for _, text in sorted(chunks)) for path, chunks in texts.items()}
-
-
-def assert_exact(collection: Collection) -> None:
-    """Qdrant holds exactly the chunks of the current indexed documents: no orphans, no duplicates."""
-    expected = {
-        point_id(collection.pk, d.pk, i)
-        for d in Document.objects.filter(collection=collection, status=Document.Status.INDEXED)
-        for i in range(d.chunk_count)
-    }
-    assert get_vector_store().point_ids(collection.vector_collection) == expected
 
 
 def assert_outcomes(collection: Collection, expect: dict[str, Expect]) -> dict[str, str]:
