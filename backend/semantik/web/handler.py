@@ -17,13 +17,16 @@ from typing import Any
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.handlers.asgi import ASGIHandler
+from django.core.handlers.base import BaseHandler
 from django.db import close_old_connections
 from django.http import HttpRequest
 
 
 class PooledThreadASGIHandler(ASGIHandler):
     def __init__(self) -> None:
-        super().__init__()
+        # BaseHandler's, not ASGIHandler's: that would build the asynchronous middleware chain,
+        # which this handler never calls.
+        BaseHandler.__init__(self)
         self.load_middleware(is_async=False)  # the synchronous chain, called once per request
         self._threads = ThreadPoolExecutor(max_workers=settings.WEB_THREADS, thread_name_prefix="http")
 
